@@ -1,0 +1,76 @@
+# Legwork: every target sets up what it needs. `make dev` and `make test` are the two
+# commands a newcomer runs; the rest are steps of those or operator tools.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+export PYTHONPATH := $(CURDIR)/scripts
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+STAGE ?= dev
+REGION ?= us-east-1
+PORT ?= 3000
+
+.PHONY: dev test lint merge build watch bench bench-build bench-local bench-ingest \
+        deploy admin invoke clean venv
+
+## Set-up ---------------------------------------------------------------------------
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## The two commands -----------------------------------------------------------------
+dev: venv merge
+	$(PY) -m legwork dev --port $(PORT)
+
+test: venv merge lint
+	$(PY) -m pytest -q -n 2 tests
+
+## Steps ------------------------------------------------------------------------------
+merge: venv
+	$(PY) -m legwork merge
+
+lint: venv merge $(CHECKOV_VENV)/.installed
+	$(PY) -m legwork lint --checkov $(CHECKOV_VENV)/bin/checkov
+
+build: venv merge
+	$(PY) -m legwork build
+
+watch: venv
+	$(PY) -m legwork watch
+
+invoke: venv merge
+	$(PY) -m legwork invoke $(FN) --port $(PORT)
+
+## Benchmarks (figures, never tests) ----------------------------------------------
+bench: bench-build bench-local bench-ingest
+
+bench-build: venv merge
+	$(PY) -m legwork bench build
+
+bench-local: venv merge
+	$(PY) -m legwork bench local
+
+bench-ingest: venv merge
+	$(PY) -m legwork bench ingest
+
+## Operators --------------------------------------------------------------------------
+deploy: venv merge build
+	$(PY) -m legwork deploy --region $(REGION) --stage $(STAGE)
+
+admin: venv
+	$(PY) -m legwork admin --region $(REGION) --stage $(STAGE) --username $(USERNAME)
+
+clean:
+	rm -rf .aws-sam .legwork template.yaml openapi.yaml
