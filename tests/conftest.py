@@ -1,0 +1,31 @@
+"""Test set-up shared by every suite: import paths as Lambda and the tooling see them.
+
+A function's code sees its own resource folder and the Common layer at the top of
+`sys.path`; resource packages are named after their folder (`src/tasks/tasks/…`), so all
+of them can be imported side by side in one test process.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+for path in [ROOT / "scripts", ROOT / "layers" / "common", *sorted((ROOT / "src").glob("*/"))]:
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+# No test may reach a real AWS account, whatever the machine's environment says.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    POWERTOOLS_SERVICE_NAME="legwork-tests",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="LegworkTests",
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
