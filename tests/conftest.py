@@ -29,3 +29,38 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def merged_template() -> dict:
+    """The application's merged SAM template (in-process merge, plain dicts)."""
+    from legwork.merge import merge
+    from legwork.yamlcfn import loads
+
+    return loads(merge(ROOT).template_text())
+
+
+@pytest.fixture
+def aws_stack(merged_template: dict, monkeypatch: pytest.MonkeyPatch):
+    """Every table, bucket, queue, secret and parameter of the template, in moto.
+
+    The environment holds the union of all functions' variables, resolved as the stack
+    would resolve them, so handlers called in-process find their resources by the same
+    names they read in Lambda. Yields the provisioned `legwork.local.provision.Stack`.
+    """
+    from aws_lambda_powertools.utilities import parameters
+    from moto import mock_aws
+
+    from legwork.local.provision import provision
+
+    with mock_aws():
+        parameters.clear_caches()
+        stack = provision(merged_template)
+        for function in stack.functions():
+            for key, value in stack.env(function).items():
+                monkeypatch.setenv(key, str(value))
+        yield stack
+        parameters.clear_caches()

@@ -1,0 +1,120 @@
+"""`make lint`: the real tools on the merged template, for both partitions.
+
+1. `cfn-lint` on `template.yaml` for us-east-1, cn-north-1 and cn-northwest-1;
+2. the SAM translation (`samtranslator`, offline) for `aws` and `aws-cn`, and `cfn-lint`
+   on each — cfn-lint no longer expands SAM itself, so this is where it sees the real
+   IAM roles, permissions and event source mappings;
+3. `sam validate --lint`;
+4. `checkov --framework cloudformation` on the translated template (it does not read
+   a SAM function's inline policies).
+
+Zero errors and zero warnings is the bar; a checkov skip needs a written reason in the
+resource's `Metadata.checkov.skip`.
+
+    >>> translated = translate(load(Path("template.yaml")), region="cn-north-1")
+    >>> translated["Resources"]["LoginFunctionRole"]["Type"]
+    'AWS::IAM::Role'
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from legwork import ROOT
+from legwork.yamlcfn import load
+
+REGIONS = {"aws": ("us-east-1",), "aws-cn": ("cn-north-1", "cn-northwest-1")}
+PLACEHOLDER_BUCKET = "s3://legwork-lint-placeholder"
+
+
+def translate(template: dict, *, region: str) -> dict:
+    """Expand SAM into plain CloudFormation offline, as CloudFormation would in `region`.
+
+    Local `CodeUri`/`ContentUri` paths become `s3://` placeholders (the translator accepts
+    nothing else); everything else is what `sam deploy` would send.
+    """
+    import boto3
+    from samtranslator.parser import parser
+    from samtranslator.translator.translator import Translator
+
+    template = copy.deepcopy(template)
+    for name, resource in template.get("Resources", {}).items():
+        props = resource.get("Properties") or {}
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+                props[key] = f"{PLACEHOLDER_BUCKET}/{name}.zip"
+    session = boto3.Session(region_name=region, aws_access_key_id="lint", aws_secret_access_key="lint")
+    translator = Translator(managed_policy_map=None, sam_parser=parser.Parser(), plugins=[], boto_session=session)
+    return translator.translate(sam_template=template, parameter_values={}, get_managed_policy_map=lambda: {})
+
+
+def _run(label: str, command: list[str], env: dict[str, str] | None = None) -> bool:
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    elapsed = time.monotonic() - started
+    ok = proc.returncode == 0
+    print(f"lint: {label:<44} {'ok' if ok else 'FAILED'} ({elapsed:.1f} s)")
+    if not ok:
+        output = (proc.stdout + proc.stderr).strip()
+        print("\n".join("    " + line for line in output.splitlines()[-80:]))
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="legwork lint", description="cfn-lint, sam validate and checkov")
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--checkov", default=None, help="path of the checkov executable (its own venv)")
+    args = parser.parse_args(argv)
+
+    bindir = Path(sys.executable).parent
+    out = ROOT / ".legwork" / "lint"
+    out.mkdir(parents=True, exist_ok=True)
+    template = load(args.template)
+    results = []
+
+    all_regions = [r for regions in REGIONS.values() for r in regions]
+    results.append(
+        _run(f"cfn-lint template.yaml ({', '.join(all_regions)})",
+             [str(bindir / "cfn-lint"), "--regions", *all_regions, "--", str(args.template)])
+    )
+    translated_files = {}
+    for partition, regions in REGIONS.items():
+        try:
+            translated = translate(template, region=regions[0])
+        except Exception as exc:  # the translator's own errors say what is wrong
+            print(f"lint: SAM translation for {partition:<29} FAILED\n    {exc}")
+            results.append(False)
+            continue
+        path = out / f"translated-{partition}.json"
+        path.write_text(json.dumps(translated, indent=1, sort_keys=True), encoding="utf-8")
+        translated_files[partition] = path
+        results.append(
+            _run(f"cfn-lint translated ({partition}: {', '.join(regions)})",
+                 [str(bindir / "cfn-lint"), "--regions", *regions, "--", str(path)])
+        )
+    results.append(
+        _run("sam validate --lint", [str(bindir / "sam"), "validate", "--lint", "--template", str(args.template),
+                                     "--region", "us-east-1"], env={"SAM_CLI_TELEMETRY": "0"})
+    )
+    if args.checkov:
+        for partition, path in translated_files.items():
+            results.append(
+                _run(
+                    f"checkov translated ({partition})",
+                    [args.checkov, "--framework", "cloudformation", "--skip-download", "--quiet", "--compact",
+                     "-f", str(path)],
+                    env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},
+                )
+            )
+    else:
+        print("lint: checkov                                       skipped (no --checkov given)")
+    failed = results.count(False)
+    print(f"lint: {len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
