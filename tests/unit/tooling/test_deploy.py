@@ -1,0 +1,39 @@
+"""`make deploy`: the artifact bucket and the sam call, for global regions and China."""
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from legwork.deploy import deploy_command, ensure_artifact_bucket, stage_overrides
+
+
+@pytest.mark.parametrize("region, partition", [("us-east-1", "aws"), ("eu-west-1", "aws"), ("cn-north-1", "aws-cn")])
+def test_artifact_bucket_is_created_once_private_encrypted_and_tls_only(region: str, partition: str) -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=region)
+        name = ensure_artifact_bucket(s3, region, "123456789012")
+        assert ensure_artifact_bucket(s3, region, "123456789012") == name  # second call: no error, same bucket
+        assert s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+        statement = policy["Statement"][0]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert all(arn.startswith(f"arn:{partition}:s3:::") for arn in statement["Resource"])
+
+
+def test_deploy_never_prompts_and_uses_the_stage_settings(tmp_path) -> None:
+    command = deploy_command(region="cn-north-1", stage="prod", bucket="b", template=tmp_path / "t.yaml")
+    assert "--guided" not in command
+    assert "--no-confirm-changeset" in command
+    assert command[command.index("--stack-name") + 1] == "legwork-prod"
+    overrides = command[command.index("--parameter-overrides") + 1:command.index("--no-confirm-changeset")]
+    assert overrides[0] == "Stage=prod" and "LogRetentionInDays=365" in overrides
+
+
+def test_a_stage_without_samconfig_section_still_gets_its_stage_parameter() -> None:
+    assert stage_overrides("feature-x") == ["Stage=feature-x"]
