@@ -52,7 +52,37 @@ def translate(template: dict, *, region: str) -> dict:
                 props[key] = f"{PLACEHOLDER_BUCKET}/{name}.zip"
     session = boto3.Session(region_name=region, aws_access_key_id="lint", aws_secret_access_key="lint")
     translator = Translator(managed_policy_map=None, sam_parser=parser.Parser(), plugins=[], boto_session=session)
-    return translator.translate(sam_template=template, parameter_values={}, get_managed_policy_map=lambda: {})
+    translated = translator.translate(sam_template=template, parameter_values={}, get_managed_policy_map=lambda: {})
+    apply_checkov_skips(template, translated)
+    return translated
+
+
+def apply_checkov_skips(template: dict, translated: dict) -> None:
+    """Carry checkov skips onto the CloudFormation resources SAM generated.
+
+    Two sources, both written in the template with a reason: the template's
+    `Metadata.checkov.skip-by-type` (a skip for every resource of a type) and a SAM
+    resource's own `Metadata.checkov.skip`, which SAM does not copy to what it generates
+    (an API's Stage, a function's Role). Generated resources are found by SAM's naming:
+    their logical IDs start with the SAM resource's.
+    """
+    by_type = ((template.get("Metadata") or {}).get("checkov") or {}).get("skip-by-type") or {}
+    sources = template.get("Resources", {})
+    out = translated.get("Resources", {})
+    for name, resource in sources.items():
+        skips = list(by_type.get(resource.get("Type"), []))
+        skips += ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip") or []
+        if not skips:
+            continue
+        for generated_name, generated in out.items():
+            if generated_name == name or (
+                generated_name.startswith(name) and generated_name[len(name):][:1].isupper()
+                and generated_name not in sources
+            ):
+                metadata = generated.setdefault("Metadata", {}).setdefault("checkov", {}).setdefault("skip", [])
+                for skip in skips:
+                    if skip["id"] not in {s["id"] for s in metadata}:
+                        metadata.append(dict(skip))
 
 
 def _run(label: str, command: list[str], env: dict[str, str] | None = None) -> bool:
