@@ -1,0 +1,160 @@
+"""Users as the API sees them and as the table stores them; the domain rules of input.
+
+The gateway validates bodies against swagger.yaml first; these checks run again in the
+function (never trust only the gateway) and answer a 400 that says what to fix.
+
+    >>> NewUser.parse({"username": "ana", "password": "a long secret", "role": "courier"}).role
+    'courier'
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from legwork_common.api import ROLES
+from legwork_common.errors import ValidationFailed
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
+LIMIT_DEFAULT, LIMIT_MAX = 25, 100
+PUBLIC_FIELDS = ("userId", "username", "role", "createdAt")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The body of POST /auth/login."""
+
+    username: str
+    password: str
+
+    @classmethod
+    def parse(cls, body: Any) -> "Credentials":
+        body = _object(body, allowed=("username", "password"))
+        username = _string(body, "username", max_length=64)
+        password = _string(body, "password", max_length=PASSWORD_MAX)
+        return cls(username=username, password=password)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """The body of POST /users."""
+
+    username: str
+    password: str
+    role: str
+
+    @classmethod
+    def parse(cls, body: Any) -> "NewUser":
+        body = _object(body, allowed=("username", "password", "role"))
+        username = _string(body, "username", max_length=32)
+        check_username(username)
+        password = _string(body, "password", max_length=PASSWORD_MAX)
+        check_password(password)
+        role = _string(body, "role", max_length=16)
+        if role not in ROLES:
+            raise ValidationFailed(f"'role' must be one of {', '.join(ROLES)}; got {role!r}.")
+        return cls(username=username, password=password, role=role)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The query of GET /users: `limit` (1-100) and an opaque `cursor`."""
+
+    limit: int
+    start_key: dict | None
+
+    @classmethod
+    def parse(cls, query: dict[str, str]) -> "Page":
+        raw_limit = query.get("limit")
+        limit = LIMIT_DEFAULT
+        if raw_limit is not None:
+            if not re.fullmatch(r"[0-9]{1,3}", raw_limit) or not 1 <= int(raw_limit) <= LIMIT_MAX:
+                raise ValidationFailed(f"'limit' must be a whole number from 1 to {LIMIT_MAX}; got {raw_limit!r}.")
+            limit = int(raw_limit)
+        cursor = query.get("cursor")
+        return cls(limit=limit, start_key=decode_cursor(cursor) if cursor else None)
+
+
+def check_username(username: str) -> None:
+    """A 400 unless `username` is 3-32 of a-z 0-9 _ . - starting with a letter or digit."""
+    if not USERNAME_PATTERN.match(username):
+        raise ValidationFailed(
+            "'username' must be 3 to 32 characters: lower-case letters, digits, '_', '.' or '-',"
+            f" starting with a letter or digit; got {username!r}."
+        )
+
+
+def check_password(password: str) -> None:
+    """A 400 unless `password` has 10 to 256 characters."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationFailed(
+            f"'password' must have {PASSWORD_MIN} to {PASSWORD_MAX} characters; it has {len(password)}."
+        )
+
+
+def new_user_item(username: str, password_hash: str, role: str, now: datetime) -> dict:
+    """The UsersTable item of a user who was just created."""
+    return {
+        "username": username,
+        "userId": str(uuid.uuid4()),
+        "role": role,
+        "passwordHash": password_hash,
+        "createdAt": iso(now),
+        "failedAttempts": 0,
+    }
+
+
+def public_user(item: dict) -> dict:
+    """What the API shows of a user: never the hash or the lockout state."""
+    return {key: item[key] for key in PUBLIC_FIELDS if key in item}
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with a Z, to the second: 2026-11-23T07:45:00Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode_cursor(last_key: dict | None) -> str | None:
+    """An opaque cursor for the page after `last_key` (None when there is no next page)."""
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict:
+    """The table key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError):
+        key = None
+    if not (isinstance(key, dict) and set(key) == {"username"} and isinstance(key["username"], str) and key["username"]):
+        raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
+    return key
+
+
+def _object(body: Any, *, allowed: tuple[str, ...]) -> dict:
+    if not isinstance(body, dict):
+        raise ValidationFailed(f"The request body must be a JSON object with {', '.join(allowed)}.")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; only {', '.join(allowed)} are accepted.")
+    return body
+
+
+def _string(body: dict, name: str, *, max_length: int) -> str:
+    value = body.get(name)
+    if value is None:
+        raise ValidationFailed(f"'{name}' is required.")
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed(f"'{name}' must be a non-empty string.")
+    if len(value) > max_length:
+        raise ValidationFailed(f"'{name}' must have at most {max_length} characters.")
+    return value

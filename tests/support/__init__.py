@@ -1,0 +1,1 @@
+"""Helpers shared by test suites (event builders, a Lambda context)."""
