@@ -57,10 +57,13 @@ def _with_env(stack, monkeypatch):
 
 
 class FakeClock:
-    """A clock the test moves by hand: `clock.advance(minutes=16)`."""
+    """A clock the test moves by hand: `clock.advance(minutes=16)`.
+
+    It starts at the real time, so what it writes agrees with handlers on the real clock.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+        self.now = start or datetime.now(timezone.utc).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
