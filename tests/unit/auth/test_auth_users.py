@@ -65,6 +65,7 @@ def test_creating_a_user_without_a_token_is_a_401(auth_stack):
     status, body = call(handlers.create_user, "POST", "/users", body=NEW_USER)
 
     assert status == 401
+    assert "Authorization: Bearer" in body["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -128,6 +129,7 @@ def test_couriers_may_not_list_users(auth_stack):
     status, body = call(handlers.list_users, "GET", "/users", caller=COURIER)
 
     assert status == 403
+    assert "Only admin or manager" in body["error"]["message"]
 
 
 @pytest.mark.parametrize("query, fragment", [
