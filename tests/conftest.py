@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-for path in [ROOT / "scripts", ROOT / "layers" / "common", *sorted((ROOT / "src").glob("*/"))]:
+for path in [ROOT, ROOT / "scripts", ROOT / "layers" / "common", *sorted((ROOT / "src").glob("*/"))]:
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
