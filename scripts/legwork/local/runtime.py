@@ -1,0 +1,166 @@
+"""The whole local runtime: moto, the template's resources, Lambda workers, events, the API.
+
+    runtime = LocalRuntime(Options(template=Path("template.yaml"), port=3000))
+    runtime.start()            # returns once the API answers
+    ...                        # http://127.0.0.1:3000
+    runtime.stop()             # workers, pumps, server and moto
+
+Usable in-process (tests start it on a free port in a thread) and from the CLI
+(`python -m legwork dev`). It knows nothing about any particular application: every
+route, function, table and event source comes from the template.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from legwork import yamlcfn
+from legwork.local import state
+from legwork.local.events import EventSources
+from legwork.local.gateway import ApiModel, Gateway
+from legwork.local.logs import log
+from legwork.local.provision import Stack, provision
+from legwork.local.seed import seed
+from legwork.local.workers import Invocation, Lambda, function_specs
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Options:
+    """How to run: which template, where to listen, how eagerly to poll."""
+
+    template: Path
+    port: int = 3000
+    host: str = "127.0.0.1"
+    stage: str = "dev"
+    region: str = "us-east-1"
+    moto_port: int = 0  # 0: a free port
+    poll_interval: float = 0.5  # seconds between empty polls of queues and streams
+    pool_size: int = 4  # warm workers per function at most
+    seed: bool = True
+    timers: bool = True  # fire rate/cron schedules on their own (always available on demand)
+    access_log: bool = True
+    verbose: bool = False
+    persist_dir: Path | None = None  # keep tables and objects across restarts (PERSIST=1)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class LocalRuntime:
+    """Starts and stops every piece of the local runtime for one template."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.root = options.template.resolve().parent
+        self.stack: Stack | None = None
+        self.lam: Lambda | None = None
+        self.events: EventSources | None = None
+        self.gateway: Gateway | None = None
+        self._moto: Any = None
+        self._server: Any = None
+        self.endpoint_url = ""
+        self.seed_lines: list[str] = []
+        self.seeded = threading.Event()
+        self.started_at = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.options.host}:{self.options.port}"
+
+    def start(self) -> "LocalRuntime":
+        """Start moto, create the resources, start the pumps and the API; seed in the background."""
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+
+        self.started_at = time.monotonic()
+        opts = self.options
+        moto_port = opts.moto_port or free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto.start()
+        # `localhost`, not 127.0.0.1: moto would read the first label of the host as a bucket.
+        self.endpoint_url = f"http://localhost:{moto_port}"
+        template = yamlcfn.load(opts.template)
+        self.stack = provision(template, stage=opts.stage, region=opts.region, endpoint_url=self.endpoint_url,
+                               parameters=opts.parameters)
+        restored = state.restore(self.stack, opts.persist_dir) if opts.persist_dir else 0
+        specs = function_specs(self.stack, self.root)
+        self.lam = Lambda(specs, endpoint_url=self.endpoint_url, region=opts.region, pool_size=opts.pool_size,
+                          verbose=opts.verbose)
+        self.events = EventSources(self.stack, self.lam, poll_interval=opts.poll_interval, timers=opts.timers)
+        self.events.start()
+        model = ApiModel.from_stack(self.stack, self.lam, self.root)
+        self.gateway = Gateway(model, self.lam, region=opts.region, account_id=self.stack.account_id,
+                               partition=self.stack.partition, local_invoke=self.invoke, access_log=opts.access_log)
+        self._server = self.gateway.serve(opts.host, opts.port)
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        took = time.monotonic() - self.started_at
+        log("legwork", f"{len(specs)} functions, {len(model.routes)} routes, "
+                       f"{len(self.stack.physical_names())} resources in moto at {self.endpoint_url}"
+                       + (f", {restored} items restored" if restored else ""))
+        log("legwork", f"API on {self.url} (ready in {took:.1f} s); Ctrl-C stops everything")
+        if opts.seed:
+            threading.Thread(target=self._seed, daemon=True).start()
+        else:
+            self.seeded.set()
+        return self
+
+    def _seed(self) -> None:
+        try:
+            self.seed_lines = seed(self.stack, self.lam)
+            for line in self.seed_lines:
+                log("demo", line)
+        except Exception as exc:  # demo data is a comfort, never a reason not to run
+            log("demo", f"seeding failed: {exc!r}")
+        finally:
+            self.seeded.set()
+
+    def invoke(self, function: str, event: Any = None) -> Invocation:
+        """Invoke a function now; without an event, its schedule's event (or {})."""
+        if event is None:
+            event = self.events.default_event(function)
+        return self.lam.invoke(function, event)
+
+    def stop(self) -> None:
+        """Stop the API, the pumps, every worker and moto (saving state first when persisting)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self.events is not None:
+            self.events.stop()
+        if self.lam is not None:
+            self.lam.close()
+        if self.options.persist_dir and self.stack is not None:
+            try:
+                saved = state.save(self.stack, self.options.persist_dir)
+                log("legwork", f"state saved to {self.options.persist_dir} ({saved} items)")
+            except Exception as exc:
+                log("legwork", f"state not saved: {exc!r}")
+        if self._moto is not None:
+            self._moto.stop()
+            self._reset_moto()
+        log("legwork", "stopped")
+
+    @staticmethod
+    def _reset_moto() -> None:
+        # The moto server keeps its backends in this process: clear them so the next
+        # start (a test, or a restart) begins clean.
+        try:
+            from moto.core.base_backend import model_data  # noqa: F401
+            from moto.backends import get_backend  # noqa: F401
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+        except Exception:
+            pass
