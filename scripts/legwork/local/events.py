@@ -170,6 +170,11 @@ class EventSources:
         filters = [patterns.parse(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters") or []]
         if props.get("Enabled") is False:
             return
+        visibility = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+                         ["Attributes"]["VisibilityTimeout"])
+        if visibility < self.lam.specs[function].timeout:
+            log("events", f"{function}: queue visibility timeout {visibility} s is less than the function's "
+                          f"timeout; AWS refuses this mapping (messages would be delivered twice)")
         while not self._stop.is_set():
             messages: list[dict] = []
             started = time.monotonic()
@@ -191,7 +196,10 @@ class EventSources:
             if not messages:
                 self._stop.wait(self.poll)
                 continue
-            records = [_sqs_record(m, arn, self.stack.region) for m in messages]
+            # A message received again within the window (visibility timeout shorter than the
+            # window) is one record, with its latest receipt handle.
+            unique = {m["MessageId"]: m for m in messages}
+            records = [_sqs_record(m, arn, self.stack.region) for m in unique.values()]
             if filters:
                 kept = [r for r in records if any(patterns.matches(p, _sqs_filter_view(r)) for p in filters)]
                 dropped = [r for r in records if r not in kept]

@@ -1,11 +1,7 @@
 """One local runtime per test module, on a copy of tests/fixtures/local_app and free ports."""
 from __future__ import annotations
 
-import json
 import shutil
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,6 +9,7 @@ import boto3
 import pytest
 
 from legwork.local.runtime import LocalRuntime, Options, free_port
+from localrt import Client
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "local_app"
 
@@ -40,27 +37,6 @@ def runtime(app_dir):
     runtime.stop()
 
 
-class Client:
-    """A tiny HTTP client for the runtime's API: (status, headers, body)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def request(self, method: str, path: str, body: Any = None, headers: dict | None = None,
-                raw: bytes | None = None) -> tuple[int, dict, Any]:
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, head, payload = response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            status, head, payload = error.code, dict(error.headers), error.read()
-        try:
-            return status, head, json.loads(payload) if payload else None
-        except ValueError:
-            return status, head, payload
-
-
 @pytest.fixture(scope="module")
 def api(runtime) -> Client:
     return Client(runtime.url)
@@ -72,19 +48,3 @@ def aws(runtime) -> Callable[[str], Any]:
     def client(service: str):
         return boto3.client(service, endpoint_url=runtime.endpoint_url, region_name="us-east-1")
     return client
-
-
-def bearer(role: str, user: str = "someone") -> dict:
-    return {"Authorization": f"Bearer {role}:{user}"}
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
-    """The first truthy result of `check()`, retried until `timeout` (asynchronous effects)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

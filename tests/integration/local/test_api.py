@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import bearer, eventually
+from localrt import bearer, eventually
 
 
 def test_path_parameters_reach_the_function(api):

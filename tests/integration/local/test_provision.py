@@ -56,7 +56,7 @@ def test_queue_ref_is_its_url_and_redrive_points_at_the_dlq(stack):
     url = stack.name("JobsQueue")
     assert url == stack.attr("JobsQueue", "QueueUrl")
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert attributes["VisibilityTimeout"] == "1"
+    assert attributes["VisibilityTimeout"] == "3"
     assert attributes["QueueArn"] == stack.attr("JobsQueue", "Arn")
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": stack.attr("JobsDLQ", "Arn"),

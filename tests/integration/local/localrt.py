@@ -1,0 +1,45 @@
+"""Helpers for the local runtime's integration tests: an HTTP client, tokens, waiting."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Callable
+
+
+class Client:
+    """A tiny HTTP client for the runtime's API: (status, headers, body)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict | None = None,
+                raw: bytes | None = None) -> tuple[int, dict, Any]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, head, payload = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            status, head, payload = error.code, dict(error.headers), error.read()
+        try:
+            return status, head, json.loads(payload) if payload else None
+        except ValueError:
+            return status, head, payload
+
+
+def bearer(role: str, user: str = "someone") -> dict:
+    return {"Authorization": f"Bearer {role}:{user}"}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """The first truthy result of `check()`, retried until `timeout` (asynchronous effects)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
