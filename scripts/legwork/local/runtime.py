@@ -53,6 +53,7 @@ class Options:
     verbose: bool = False
     persist_dir: Path | None = None  # keep tables and objects across restarts (PERSIST=1)
     parameters: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None  # what CodeUri/ContentUri are relative to (default: the template's folder)
 
 
 class LocalRuntime:
@@ -60,7 +61,7 @@ class LocalRuntime:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.root = options.template.resolve().parent
+        self.root = (options.root or options.template.resolve().parent).resolve()
         self.stack: Stack | None = None
         self.lam: Lambda | None = None
         self.events: EventSources | None = None

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -79,6 +80,10 @@ def _call_file(path: str, function: str, args: list):
 
 
 def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the runtime stops its
+    # workers itself (closing stdin), so a worker ignores the signal instead of dying
+    # mid-request with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     response_fd = int(sys.argv[1])
     # The function sees its code and layers first, never this file's folder.
     here = os.path.dirname(os.path.abspath(__file__))

@@ -335,7 +335,10 @@ class FunctionPool:
     def request(self, payload: dict, timeout: float) -> dict:
         """Run one request on a warm worker; a timed-out or crashed worker is replaced."""
         self._check_code()
-        worker = self._acquire()
+        try:
+            worker = self._acquire()
+        except OSError as exc:  # e.g. CodeUri folder missing
+            raise WorkerCrashed(f"cannot start a worker in {self.spec.code_dir}: {exc}") from exc
         try:
             response = worker.request(payload, timeout)
         except (WorkerTimeout, WorkerCrashed):
