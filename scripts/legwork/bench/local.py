@@ -157,7 +157,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-requests", type=int, default=20000, help="per endpoint")
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="legwork-demo")
+    parser.add_argument("--moto-process", action="store_true", help="pass --moto-process to `dev`")
     args = parser.parse_args(argv)
+    extra = ["--moto-process"] if args.moto_process else []
     if not args.template.is_file():
         print(f"{args.template} does not exist: run `make merge` first", file=sys.stderr)
         return 2
@@ -167,7 +169,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port),
-         "--quiet", "--no-timers"],
+         "--quiet", "--no-timers", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

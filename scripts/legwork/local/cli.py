@@ -23,6 +23,8 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--moto-port", type=int, default=0, help="moto server port (default: a free one)")
     parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between empty queue/stream polls")
     parser.add_argument("--workers", type=int, default=4, help="warm workers per function at most")
+    parser.add_argument("--moto-process", action="store_true",
+                        help="run moto in its own process (more throughput under concurrent load)")
     parser.add_argument("--no-seed", action="store_true", help="do not create demo data")
     parser.add_argument("--no-timers", action="store_true", help="fire schedules only on demand")
     parser.add_argument("--quiet", action="store_true", help="no access log line per request")
@@ -44,6 +46,7 @@ def parse(argv: list[str]) -> Options:
         timers=not args.no_timers,
         access_log=not args.quiet,
         verbose=args.verbose,
+        moto_process=args.moto_process,
         persist_dir=(args.template.resolve().parent / ".legwork" / "local-state") if persist else None,
     )
 

@@ -455,11 +455,10 @@ class Gateway:
         validator = self._validator(spec["schema"])
         problems = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         if problems:
-            details = "; ".join(
-                (f"{'/'.join(str(p) for p in e.absolute_path)}: " if e.absolute_path else "") + e.message
-                for e in problems[:10]
-            )
-            raise GatewayError("BAD_REQUEST_BODY", validation=f"[{details}]")
+            for problem in problems[:10]:  # where, for the developer; API Gateway does not say
+                where = "/" + "/".join(str(p) for p in problem.absolute_path)
+                log("api", f"{request.method} {route.path}: invalid body at {where}: {problem.message}")
+            raise GatewayError("BAD_REQUEST_BODY", validation=validation_error_string(problems))
 
     def _deref(self, node: Any, depth: int = 0) -> Any:
         """`node` with local `$ref`s to the document's components replaced by their target."""
@@ -600,7 +599,9 @@ class Gateway:
             name = match.group(1) or match.group(2)
             return values.get(name, "")
 
-        body = re.sub(r"\$\{([a-zA-Z.]+)\}|\$([a-zA-Z][a-zA-Z.]*[a-zA-Z])", render, template)
+        # Simple substitution of $context variables only: API Gateway does not run VTL on
+        # gateway responses, so `$util.…(…)` stays as written (as it would in AWS).
+        body = re.sub(r"\$\{(context\.[a-zA-Z.]+)\}|\$(context\.[a-zA-Z.]*[a-zA-Z])", render, template)
         headers = _response_headers(config, request)
         headers.append(("Content-Type", "application/json"))
         headers.append(("x-amzn-ErrorType", _error_type(error.response_type)))
@@ -635,6 +636,72 @@ class Gateway:
         server = ThreadingHTTPServer((host, port), _handler_class(self))
         server.daemon_threads = True
         return server
+
+
+def validation_error_string(problems: list) -> str:
+    """`$context.error.validationErrorString` as API Gateway writes it: its validator's
+    messages (double quotes included, no location), in brackets."""
+    rendered: list[str] = []
+    required_at: dict[tuple, int] = {}
+    missing: dict[tuple, list[str]] = {}
+    for error in problems:
+        if error.validator == "required":
+            at = tuple(error.absolute_path)
+            found = re.match(r"'(.*)' is a required property", error.message)
+            missing.setdefault(at, []).append(found.group(1) if found else error.message)
+            if at not in required_at:
+                required_at[at] = len(rendered)
+                rendered.append("")
+            continue
+        rendered.append(_aws_message(error))
+    for at, index in required_at.items():
+        names = ",".join(json.dumps(name) for name in missing[at])
+        rendered[index] = f"object has missing required properties ([{names}])"
+    return "[" + ", ".join(rendered) + "]"
+
+
+def _aws_message(error) -> str:
+    value, expected = error.instance, error.validator_value
+    kind = error.validator
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {}))) if isinstance(value, dict) else []
+        return f"object instance has properties which are not allowed by the schema: {json.dumps(extra, separators=(',', ':'))}"
+    if kind == "enum":
+        return (f"instance value ({json.dumps(value)}) not found in enum "
+                f"(possible values: {json.dumps(expected, separators=(',', ':'))})")
+    if kind == "type":
+        allowed = expected if isinstance(expected, list) else [expected]
+        return (f"instance type ({_json_type(value)}) does not match any allowed primitive type "
+                f"(allowed: {json.dumps(allowed, separators=(',', ':'))})")
+    if kind == "maxLength":
+        return f"string {json.dumps(value)} is too long (length: {len(value)}, maximum allowed: {expected})"
+    if kind == "minLength":
+        return f"string {json.dumps(value)} is too short (length: {len(value)}, required minimum: {expected})"
+    if kind == "maximum":
+        return f"numeric instance is greater than the required maximum (maximum: {expected}, found: {value})"
+    if kind == "minimum":
+        return f"numeric instance is lower than the required minimum (minimum: {expected}, found: {value})"
+    if kind == "pattern":
+        return f"ECMA 262 regex {json.dumps(expected)} does not match input string {json.dumps(value)}"
+    if kind == "maxItems":
+        return f"array is too long: must have at most {expected} elements but instance has {len(value)} elements"
+    if kind == "minItems":
+        return f"array is too short: must have at least {expected} elements but instance has {len(value)} elements"
+    return error.message
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _path_params(route: Route, match: re.Match) -> dict[str, str]:

@@ -12,6 +12,8 @@ route, function, table and event source comes from the template.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +55,7 @@ class Options:
     verbose: bool = False
     persist_dir: Path | None = None  # keep tables and objects across restarts (PERSIST=1)
     parameters: dict[str, Any] = field(default_factory=dict)
+    moto_process: bool = False  # moto in its own process (its own interpreter lock) instead of a thread
     root: Path | None = None  # what CodeUri/ContentUri are relative to (default: the template's folder)
 
 
@@ -88,7 +91,10 @@ class LocalRuntime:
         self.started_at = time.monotonic()
         opts = self.options
         moto_port = opts.moto_port or free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        if opts.moto_process:
+            self._moto = _MotoProcess(moto_port)
+        else:
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self._moto.start()
         # `localhost`, not 127.0.0.1: moto would read the first label of the host as a bucket.
         self.endpoint_url = f"http://localhost:{moto_port}"
@@ -150,7 +156,8 @@ class LocalRuntime:
                 log("legwork", f"state not saved: {exc!r}")
         if self._moto is not None:
             self._moto.stop()
-            self._reset_moto()
+            if not self.options.moto_process:
+                self._reset_moto()
         log("legwork", "stopped")
 
     @staticmethod
@@ -158,10 +165,38 @@ class LocalRuntime:
         # The moto server keeps its backends in this process: clear them so the next
         # start (a test, or a restart) begins clean.
         try:
-            from moto.core.base_backend import model_data  # noqa: F401
-            from moto.backends import get_backend  # noqa: F401
             from moto.moto_api._internal.models import moto_api_backend
 
             moto_api_backend.reset()
-        except Exception:
-            pass
+        except Exception as exc:  # a moto upgrade moved it: say so, do not fail the stop
+            log("legwork", f"moto state not reset: {exc!r}")
+
+
+class _MotoProcess:
+    """`python -m moto.server` on loopback, for when the runtime's own threads are busy."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"moto server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
