@@ -307,6 +307,9 @@ class Gateway:
         path_params = _path_params(route, match)
         authorizer_context = self._authorize(route, request, path)
         self._validate(route, request, parts.query)
+        integration = route.operation.get("x-amazon-apigateway-integration") or {}
+        if str(integration.get("type", "")).lower() == "mock":
+            return _mock_response(integration, request)
         if route.function is None:
             raise GatewayError("API_CONFIGURATION_ERROR")
         event = self._event(request, route, path, parts.query, path_params, authorizer_context, request_id)
@@ -636,6 +639,27 @@ class Gateway:
         server = ThreadingHTTPServer((host, port), _handler_class(self))
         server.daemon_threads = True
         return server
+
+
+def _mock_response(integration: dict, request: HttpRequest) -> HttpResponse:
+    """A `mock` integration (e.g. a CORS preflight): its default integration response."""
+    responses = integration.get("responses") or {}
+    chosen = responses.get("default") or next(iter(responses.values()), {})
+    headers = []
+    for key, value in (chosen.get("responseParameters") or {}).items():
+        if not key.startswith("method.response.header."):
+            continue
+        name, value = key[len("method.response.header."):], str(value)
+        if value.startswith("'") and value.endswith("'"):
+            headers.append((name, value[1:-1]))
+        elif value.startswith("method.request.header."):
+            found = request.header(value[len("method.request.header."):])
+            if found is not None:
+                headers.append((name, found))
+    templates = chosen.get("responseTemplates") or {}
+    body = str(templates.get("application/json") or next(iter(templates.values()), "") or "")
+    headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(chosen.get("statusCode", 200)), headers, body.encode())
 
 
 def validation_error_string(problems: list) -> str:

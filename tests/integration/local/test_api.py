@@ -121,6 +121,13 @@ def test_cors_preflight_is_answered(api):
     assert "Authorization" in headers["Access-Control-Allow-Headers"]
 
 
+def test_options_with_a_mock_integration_answers_from_it(api):
+    status, headers, _ = api.request("OPTIONS", "/health", headers={"Origin": "http://localhost:5173"})
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert headers["Access-Control-Allow-Methods"] == "OPTIONS,GET"
+
+
 def test_binary_response_is_decoded_from_base64(api):
     status, headers, body = api.request("GET", "/files/x.bin?binary=1")
     assert status == 200
