@@ -1,8 +1,31 @@
 """The local runtime: `python -m legwork dev` runs a SAM template's application without Docker.
 
-Storage and queues live in an embedded moto server (`provision`), each function in its
-own warm worker process (`workers`), the REST API in a small HTTP server (`gateway`), and
-the template's event sources are pumped by `events`.
+    make dev                                   # merge, then python -m legwork dev --port 3000
+    python -m legwork dev --template t.yaml    # any template of this shape
+    python -m legwork invoke ReportsFunction   # fire a function (its schedule's event) now
+    curl -X POST localhost:3000/__legwork/invoke/ReportsFunction -d '{"my": "event"}'
+
+The pieces, each a module of its own:
+
+- `provision`: an embedded moto server on loopback holds the template's tables, buckets,
+  queues, topics, secrets and parameters, with CloudFormation-like names and values
+  (`Stack.name/attr/resolve/env`); `intrinsics` evaluates Ref, GetAtt, Sub, If …;
+- `workers`: each function in warm worker processes (`worker_main`), its code and layers
+  on `sys.path`, its resolved environment, `AWS_ENDPOINT_URL` to moto; a change to its
+  code or layers is picked up by the next call;
+- `gateway`: API Gateway (REST) from the Api's OpenAPI document: routes, validation,
+  Lambda authorizers with their cache, CORS, gateway responses, the v1 proxy event;
+- `events`: S3 notifications, SQS and DynamoDB stream mappings (`patterns` for filter
+  criteria), schedules (`schedules` for rate/cron);
+- `seed`: demo users and each resource's optional `demo.py` `seed(stack)`;
+- `state`: PERSIST=1 keeps tables, objects and secrets across restarts (not queue
+  messages or stream history); without it every start is clean.
+
+Limits: only Python functions from local folders run; a function's own requirements must
+be installed in the interpreter running the runtime; memory is reported to the function
+(`context.memory_limit_in_mb`), not enforced; gateway responses use simple `$context`
+substitution as API Gateway does (no VTL); SAM's `Auth` property is not read (describe
+authorizers in the OpenAPI document).
 """
 from __future__ import annotations
 

@@ -858,8 +858,11 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                body = self._read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
             request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             try:
                 response = gateway.handle(request)
@@ -877,6 +880,17 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._headers_buffer.append(response.body)
             self.wfile.write(b"".join(self._headers_buffer))
             self._headers_buffer = []
+
+        def _read_chunked(self) -> bytes:
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 

@@ -50,6 +50,18 @@ def test_missing_and_invalid_fields_are_reported_like_api_gateway(api):
     assert b'instance type (integer) does not match any allowed primitive type (allowed: ["string"])' in body
 
 
+def test_chunked_request_body_is_read_whole(runtime):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", runtime.options.port, timeout=10)
+    body = (b'{"itemId": "chunked-1", ', b'"kind": "plain"}')
+    conn.request("POST", "/items", body=iter(body), headers={**bearer("admin"), "Transfer-Encoding": "chunked"},
+                 encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 201
+    conn.close()
+
+
 def test_referenced_schemas_are_validated_too(api):
     status, _, body = api.request("POST", "/items", {"itemId": "x", "kind": "plain", "note": "n" * 101}, bearer("admin"))
     assert status == 400

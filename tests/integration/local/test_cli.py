@@ -61,7 +61,7 @@ def test_ctrl_c_stops_the_runtime_and_its_workers(tmp_path):
 
 
 @pytest.fixture
-def merged_app(tmp_path, merged_template):
+def merged_app(tmp_path):
     """The application's own merged template, run from the repository root."""
     from legwork.merge import merge
 
