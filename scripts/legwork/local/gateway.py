@@ -295,7 +295,12 @@ class Gateway:
             return self._local(request, path)
         if len(request.body) > MAX_BODY:
             raise GatewayError("REQUEST_TOO_LARGE")
-        candidates = [(route, match) for route in self.model.routes if (match := route.regex.match(path))]
+        candidates = self._match(path)
+        prefix = f"/{self.model.stage}/"
+        if not candidates and path.startswith(prefix):
+            # The deployed URL carries the stage (https://…/dev/health); accept it locally too.
+            path = path[len(prefix) - 1:]
+            candidates = self._match(path)
         if not candidates:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
         if request.method == "OPTIONS" and not any(r.method == "OPTIONS" for r, _ in candidates):
@@ -317,6 +322,9 @@ class Gateway:
         return self._proxy_response(invocation, route)
 
     # -- routing helpers ----------------------------------------------------------------
+    def _match(self, path: str) -> list[tuple[Route, re.Match]]:
+        return [(route, match) for route in self.model.routes if (match := route.regex.match(path))]
+
     def _preflight(self, request: HttpRequest, candidates: list) -> HttpResponse:
         methods = sorted({r.method for r, _ in candidates} | {"OPTIONS"})
         if "ANY" in methods:

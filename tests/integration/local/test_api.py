@@ -20,6 +20,11 @@ def test_greedy_path_parameter_takes_the_rest_of_the_path(api):
     assert body == {"proxy": "a/b c/d.txt"}
 
 
+def test_stage_prefix_of_the_deployed_url_is_accepted(api):
+    status, _, body = api.request("GET", "/dev/health")
+    assert status == 200 and body["status"] == "ok"
+
+
 def test_unknown_route_is_403_missing_authentication_token(api):
     status, _, body = api.request("GET", "/nowhere")
     assert status == 403
@@ -109,6 +114,16 @@ def test_authorizer_context_reaches_the_function_and_is_cached_per_token(api):
     assert isinstance(caller["authorizerCalls"], str)  # API Gateway passes context values as strings
     _, _, other = api.request("GET", "/me", headers=bearer("admin", "another-user"))
     assert other["caller"]["username"] == "another-user"
+
+
+def test_request_authorizer_sees_the_request_and_decides(api):
+    assert api.request("GET", "/keyed")[0] == 401
+    assert api.request("GET", "/keyed", headers={"X-Api-Key": "wrong"})[0] == 401
+    status, _, body = api.request("GET", "/keyed", headers={"X-Api-Key": "let-me-in"})
+    assert status == 200
+    assert body["caller"]["via"] == "REQUEST"
+    assert body["caller"]["path"] == "/keyed" and body["caller"]["method"] == "GET"
+    assert body["caller"]["principalId"] == "key-holder"
 
 
 def test_function_gets_its_environment_and_a_lambda_context(api, runtime):
