@@ -100,6 +100,7 @@ class ApiModel:
     @classmethod
     def from_stack(cls, stack: Stack, lam: Lambda, root: Path) -> "ApiModel":
         model = cls()
+        undocumented: dict[str, dict] = {}
         for lid, resource in stack.resources.items():
             if resource.get("Type") not in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
                 continue
@@ -110,15 +111,15 @@ class ApiModel:
             uri = props.get("DefinitionUri") or props.get("BodyS3Location")
             if body is None and isinstance(uri, str):
                 body = yamlcfn.load(root / uri)
-            if body is None:
-                log("api", f"{lid}: no DefinitionBody/DefinitionUri; its routes come from the functions' Api events")
-                continue
-            document = stack.resolve(body)
             model.api_id = str(stack.name(lid))
             model.stage = str(stack.resolve(props.get("StageName", "dev")))
             model.stage_variables = stack.resolve(props.get("Variables")) or None
-            model._add_document(document, lam, props)
-        model._add_implicit_routes(stack, lam)
+            if body is None:
+                # SAM writes this API's document from the functions' Api events and its Auth.
+                undocumented[model.api_id] = stack.resolve(props.get("Auth") or {})
+                continue
+            model._add_document(stack.resolve(body), lam, props)
+        model._add_implicit_routes(lam, undocumented)
         model.routes.sort(key=lambda r: r.specificity)
         return model
 
@@ -174,19 +175,52 @@ class ApiModel:
                     validators.get(validator_name, {}) if validator_name else {},
                 ))
 
-    def _add_implicit_routes(self, stack: Stack, lam: Lambda) -> None:
-        # Api events not described by any document (SAM's implicit API): public, unvalidated.
+    def _add_implicit_routes(self, lam: Lambda, undocumented: dict[str, dict]) -> None:
+        """Routes of Api events whose API has no document (SAM's implicit API, or an Api
+        without DefinitionBody): SAM's `Auth` (Authorizers, DefaultAuthorizer, per-event
+        `Auth.Authorizer`, NONE) decides the authorizer; no request validation."""
         known = {(r.method, r.path) for r in self.routes}
+        for api_id, auth in undocumented.items():
+            for name, config in (auth.get("Authorizers") or {}).items():
+                self._add_sam_authorizer(name, config, lam)
         for lid, spec in lam.specs.items():
             for event in spec.events.values():
                 if event.get("Type") != "Api":
                     continue
                 props = event.get("Properties") or {}
+                api_id = props.get("RestApiId")
+                if api_id is not None and str(api_id) not in undocumented:
+                    continue  # described by its API's document
                 method = str(props.get("Method", "any")).upper()
-                method = "ANY" if method == "ANY" else method
                 path = str(props.get("Path", "/"))
-                if (method, path) not in known and not props.get("RestApiId"):
-                    self.routes.append(_route(method, path, lid, {}, {}, [], {}))
+                if (method, path) in known:
+                    continue
+                auth = undocumented.get(str(api_id), {}) if api_id is not None else {}
+                chosen = (props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+                security = [{chosen: []}] if chosen and chosen not in ("NONE", "AWS_IAM") else []
+                self.routes.append(_route(method, path, lid, {}, {}, security, {}))
+
+    def _add_sam_authorizer(self, name: str, config: dict, lam: Lambda) -> None:
+        arn = config.get("FunctionArn")
+        if not arn:
+            log("api", f"authorizer {name}: only Lambda authorizers (FunctionArn) run locally")
+            return
+        identity = config.get("Identity") or {}
+        kind = str(config.get("FunctionPayloadType", "TOKEN")).lower()
+        if kind == "token":
+            sources = [f"method.request.header.{identity.get('Header', 'Authorization')}"]
+        else:
+            sources = [f"method.request.header.{h}" for h in identity.get("Headers") or []]
+            sources += [f"method.request.querystring.{q}" for q in identity.get("QueryStrings") or []]
+        validation = identity.get("ValidationExpression")
+        self.authorizers[name] = Authorizer(
+            name=name,
+            kind=kind,
+            function=lam.logical_id(str(arn)) or "",
+            identity_sources=sources,
+            ttl=int(identity.get("ReauthorizeEvery", 300)),
+            validation=re.compile(validation) if validation else None,
+        )
 
 
 def _route(method, path, function, operation, path_item, security, validator) -> Route:
@@ -359,7 +393,7 @@ class Gateway:
         identity = [self._identity(source, request) for source in authorizer.identity_sources]
         if any(not value for value in identity):
             raise GatewayError("UNAUTHORIZED")
-        if authorizer.validation and not authorizer.validation.fullmatch(identity[0]):
+        if authorizer.validation and identity and not authorizer.validation.fullmatch(identity[0]):
             raise GatewayError("UNAUTHORIZED")
         method_arn = self.method_arn(request.method, path)
         key = (authorizer.name, "\x00".join(identity))
@@ -372,7 +406,7 @@ class Gateway:
         started = time.monotonic()
         if cached is None:
             cached = self._run_authorizer(authorizer, request, identity, method_arn, path)
-            if authorizer.ttl > 0:
+            if authorizer.ttl > 0 and identity:  # no identity sources: API Gateway does not cache
                 with self._cache_lock:
                     self._cache[key] = (time.monotonic() + authorizer.ttl, cached)
         effect = _policy_effect(cached.get("policyDocument") or {}, method_arn)
