@@ -14,6 +14,8 @@ the template; each source is pumped by one thread:
 - **DynamoDB streams**: per shard from `StartingPosition`, `BatchSize` records,
   `FilterCriteria` evaluated per record, retries up to `MaximumRetryAttempts`, then the
   batch's description goes to `DestinationConfig.OnFailure` (SQS or SNS).
+- **SNS**: the topic delivers to an internal queue in moto (with the event's
+  `FilterPolicy`); each notification reaches the function as an SNS event (async).
 - **Schedules** (`Schedule`, `ScheduleV2`): `rate`/`cron`/`at` fired on a timer when
   enabled, and on demand with `fire(function)`.
 """
@@ -76,6 +78,8 @@ class EventSources:
                     s3_subscriptions.setdefault(str(props["Bucket"]), []).append(
                         {"function": lid, "id": f"{lid}.{name}", "events": props.get("Events"), "filter": props.get("Filter")}
                     )
+                elif kind == "SNS":
+                    self._subscribe_sns(lid, name, props)
                 elif kind in ("Schedule", "ScheduleV2"):
                     self.schedules.append(self._schedule(lid, name, kind, props))
         for lid, resource in self.stack.resources.items():
@@ -158,6 +162,34 @@ class EventSources:
             if attempt < 2:
                 self._stop.wait(self.poll)
         log("events", f"{function}: event dropped after 3 attempts (asynchronous invocation)")
+
+    # -- SNS ----------------------------------------------------------------------------
+    def _subscribe_sns(self, function: str, name: str, props: dict) -> None:
+        """The topic delivers to an internal queue (moto applies the filter policy); a pump
+        hands each notification to the function as an SNS event."""
+        sqs, sns = self.stack.client("sqs"), self.stack.client("sns")
+        url = sqs.create_queue(QueueName=f"legwork-local-sns-{function}-{name}"[:80])["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {}
+        if props.get("FilterPolicy"):
+            policy = props["FilterPolicy"]
+            attributes["FilterPolicy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        if props.get("FilterPolicyScope"):
+            attributes["FilterPolicyScope"] = props["FilterPolicyScope"]
+        subscription = sns.subscribe(TopicArn=str(props["Topic"]), Protocol="sqs", Endpoint=queue_arn,
+                                     Attributes=attributes, ReturnSubscriptionArn=True)["SubscriptionArn"]
+        self._thread(f"sns:{function}:{name}", self._pump_sns, function, url, subscription)
+
+    def _pump_sns(self, function: str, url: str, subscription: str) -> None:
+        sqs = self.stack.client("sqs")
+        while not self._stop.is_set():
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                self._stop.wait(self.poll)
+                continue
+            for message in messages:
+                self._invoke_async(function, {"Records": [_sns_record(json.loads(message["Body"]), subscription)]})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     # -- SQS ----------------------------------------------------------------------------
     def _pump_sqs(self, function: str, props: dict) -> None:
@@ -396,6 +428,28 @@ def _complete_s3_record(record: dict) -> dict:
     s3.setdefault("bucket", {}).setdefault("ownerIdentity", {"principalId": "LOCAL"})
     s3.setdefault("object", {}).setdefault("sequencer", f"{time.time_ns():X}")
     return record
+
+
+def _sns_record(envelope: dict, subscription: str) -> dict:
+    """An SNS notification (as delivered to SQS) in the shape Lambda receives it."""
+    return {
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription,
+        "EventSource": "aws:sns",
+        "Sns": {
+            "SignatureVersion": envelope.get("SignatureVersion", "1"),
+            "Timestamp": envelope.get("Timestamp"),
+            "Signature": envelope.get("Signature", "LOCAL"),
+            "SigningCertUrl": envelope.get("SigningCertURL", ""),
+            "MessageId": envelope.get("MessageId"),
+            "Message": envelope.get("Message"),
+            "MessageAttributes": envelope.get("MessageAttributes", {}),
+            "Type": envelope.get("Type", "Notification"),
+            "UnsubscribeUrl": envelope.get("UnsubscribeURL", ""),
+            "TopicArn": envelope.get("TopicArn"),
+            "Subject": envelope.get("Subject"),
+        },
+    }
 
 
 def _sqs_record(message: dict, arn: str, region: str) -> dict:

@@ -105,6 +105,18 @@ def test_failing_stream_batch_goes_to_the_on_failure_destination(aws, runtime):
     assert document["DDBStreamBatchInfo"]["batchSize"] == 1
 
 
+def test_sns_notification_matching_the_filter_policy_reaches_the_function(aws, runtime):
+    sns = aws("sns")
+    topic = runtime.stack.name("AlertsTopic")
+    sns.publish(TopicArn=topic, Message="quiet", MessageAttributes={
+        "severity": {"DataType": "String", "StringValue": "low"}})
+    sns.publish(TopicArn=topic, Message="loud", Subject="Disk", MessageAttributes={
+        "severity": {"DataType": "String", "StringValue": "high"}})
+    item = eventually(lambda: _item(aws, runtime, "alert:loud"))
+    assert item["subject"]["S"] == "Disk" and item["source"]["S"] == "aws:sns"
+    assert _item(aws, runtime, "alert:quiet") is None
+
+
 def test_schedule_fires_on_demand_with_its_input(api, aws, runtime):
     status, _, result = api.request("POST", "/__legwork/invoke/TickFunction")
     assert status == 200
