@@ -63,6 +63,10 @@ def main(argv: list[str]) -> int:
         log("legwork", f"cannot start: {exc} (is port {options.port} in use? pass --port)")
         runtime.stop()
         return 1
+    except Exception as exc:  # a template the runtime cannot read: say what, stop what started
+        log("legwork", f"cannot start: {type(exc).__name__}: {exc}")
+        runtime.stop()
+        return 1
     if options.persist_dir is None:
         log("legwork", "data lives until Ctrl-C; PERSIST=1 keeps tables, objects and secrets across restarts")
     stop.wait()

@@ -62,6 +62,9 @@ class Options:
 class LocalRuntime:
     """Starts and stops every piece of the local runtime for one template."""
 
+    _lock = threading.Lock()
+    _threaded_in_use = 0
+
     def __init__(self, options: Options) -> None:
         self.options = options
         self.root = (options.root or options.template.resolve().parent).resolve()
@@ -75,6 +78,7 @@ class LocalRuntime:
         self.seed_lines: list[str] = []
         self.seeded = threading.Event()
         self.started_at = 0.0
+        self._own_process = False
 
     @property
     def url(self) -> str:
@@ -91,7 +95,13 @@ class LocalRuntime:
         self.started_at = time.monotonic()
         opts = self.options
         moto_port = opts.moto_port or free_port()
-        if opts.moto_process:
+        with LocalRuntime._lock:
+            # Threaded moto servers of one process share their backends: a second runtime
+            # in this process gets a moto process of its own instead of clashing.
+            self._own_process = opts.moto_process or LocalRuntime._threaded_in_use > 0
+            if not self._own_process:
+                LocalRuntime._threaded_in_use += 1
+        if self._own_process:
             self._moto = _MotoProcess(moto_port)
         else:
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
@@ -156,8 +166,11 @@ class LocalRuntime:
                 log("legwork", f"state not saved: {exc!r}")
         if self._moto is not None:
             self._moto.stop()
-            if not self.options.moto_process:
+            if not self._own_process:
                 self._reset_moto()
+                with LocalRuntime._lock:
+                    LocalRuntime._threaded_in_use -= 1
+            self._moto = None
         log("legwork", "stopped")
 
     @staticmethod

@@ -29,3 +29,49 @@ def test_auth_none_and_the_implicit_api_are_public(sam_api):
     assert status == 200 and body["stage"] == "v1"
     status, _, body = sam_api.request("GET", "/files/a/b")
     assert status == 200 and body == {"proxy": "a/b"}
+
+
+def test_enabled_schedule_fires_on_its_timer(app_dir, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from localrt import eventually
+
+    when = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    template = tmp_path / "timer.yaml"
+    template.write_text(f"""
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  CommonLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {{ContentUri: layers/common}}
+  ItemsTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{{AttributeName: itemId, AttributeType: S}}]
+      KeySchema: [{{AttributeName: itemId, KeyType: HASH}}]
+  TickFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      CodeUri: src/events
+      Handler: events.handlers.tick
+      Layers: [!Ref CommonLayer]
+      Environment: {{Variables: {{ITEMS_TABLE: !Ref ItemsTable}}}}
+      Events:
+        Once:
+          Type: ScheduleV2
+          Properties: {{ScheduleExpression: "at({when})", Input: '{{"source": "timer"}}'}}
+""")
+    runtime = LocalRuntime(Options(template=template, root=app_dir, port=free_port(), seed=False, access_log=False,
+                                   poll_interval=0.1))
+    runtime.start()
+    try:
+        ddb = boto3.client("dynamodb", endpoint_url=runtime.endpoint_url, region_name="us-east-1")
+        item = eventually(lambda: ddb.get_item(TableName=runtime.stack.name("ItemsTable"),
+                                               Key={"itemId": {"S": "tick:timer"}}).get("Item"), timeout=20)
+        assert item["kind"]["S"] == "tick"
+    finally:
+        runtime.stop()
