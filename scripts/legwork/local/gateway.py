@@ -338,7 +338,8 @@ class Gateway:
         if not candidates:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
         if request.method == "OPTIONS" and not any(r.method == "OPTIONS" for r, _ in candidates):
-            return self._preflight(request, candidates)
+            resource = candidates[0][0].path  # the most specific resource answers the preflight
+            return self._preflight(request, [c for c in candidates if c[0].path == resource])
         found = next(((r, m) for r, m in candidates if r.method in (request.method, "ANY")), None)
         if found is None:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
