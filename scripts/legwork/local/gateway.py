@@ -305,7 +305,7 @@ class Gateway:
         self.partition = partition
         self.local_invoke = local_invoke
         self.access_log = access_log
-        self._cache: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._cache: dict[tuple[str, int, str], tuple[float, dict]] = {}
         self._cache_lock = threading.Lock()
         self._schemas: dict[int, Any] = {}
 
@@ -397,7 +397,9 @@ class Gateway:
         if authorizer.validation and identity and not authorizer.validation.fullmatch(identity[0]):
             raise GatewayError("UNAUTHORIZED")
         method_arn = self.method_arn(request.method, path)
-        key = (authorizer.name, "\x00".join(identity))
+        # An edited authorizer is a new deployment: its cached decisions no longer hold.
+        version = self.lam.code_version(authorizer.function) if authorizer.function else 0
+        key = (authorizer.name, version, "\x00".join(identity))
         cached = None
         if authorizer.ttl > 0:
             with self._cache_lock:

@@ -406,6 +406,12 @@ class Lambda:
         )
         return env
 
+    def code_version(self, logical_id: str) -> int:
+        """A number that changes whenever the function's code or layers change."""
+        pool = self._pools[logical_id]
+        pool._check_code()
+        return pool._generation
+
     def logical_id(self, name_or_arn: str) -> str | None:
         """The logical id of a function given its logical id, physical name or ARN."""
         if name_or_arn in self.specs:

@@ -195,6 +195,14 @@ def test_edited_layer_is_picked_up_too(api, app_dir):
     assert headers.get("X-Layer") == "edited"
 
 
+def test_edited_authorizer_decides_again_despite_its_cache(api, app_dir):
+    token = bearer("admin", "edit-user")
+    assert api.request("GET", "/me", headers=token)[2]["caller"]["role"] == "admin"
+    authorizer = app_dir / "src" / "auth" / "auth" / "handlers.py"
+    authorizer.write_text(authorizer.read_text().replace('"role": role,', '"role": role + "-edited",'))
+    assert api.request("GET", "/me", headers=token)[2]["caller"]["role"] == "admin-edited"
+
+
 def test_concurrent_requests_are_all_answered(api):
     from concurrent.futures import ThreadPoolExecutor
 
