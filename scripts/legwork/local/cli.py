@@ -25,6 +25,7 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--workers", type=int, default=4, help="warm workers per function at most")
     parser.add_argument("--moto-process", action="store_true",
                         help="run moto in its own process (more throughput under concurrent load)")
+    parser.add_argument("--static", type=Path, help="serve this folder's files for GET paths no route claims")
     parser.add_argument("--no-seed", action="store_true", help="do not create demo data")
     parser.add_argument("--no-timers", action="store_true", help="fire schedules only on demand")
     parser.add_argument("--quiet", action="store_true", help="no access log line per request")
@@ -47,6 +48,7 @@ def parse(argv: list[str]) -> Options:
         access_log=not args.quiet,
         verbose=args.verbose,
         moto_process=args.moto_process,
+        static_dir=args.static,
         persist_dir=(args.template.resolve().parent / ".legwork" / "local-state") if persist else None,
     )
 

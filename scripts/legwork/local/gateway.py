@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import mimetypes
 import re
 import socket
 import threading
@@ -297,7 +298,9 @@ class Gateway:
         partition: str = "aws",
         local_invoke: Callable[[str, Any], Invocation] | None = None,
         access_log: bool = True,
+        static_dir: Path | None = None,
     ) -> None:
+        self.static_dir = static_dir.resolve() if static_dir else None
         self.model = model
         self.lam = lam
         self.region = region
@@ -336,6 +339,9 @@ class Gateway:
             path = path[len(prefix) - 1:]
             candidates = self._match(path)
         if not candidates:
+            static = self._static(request, parts.path or "/")
+            if static is not None:
+                return static
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
         if request.method == "OPTIONS" and not any(r.method == "OPTIONS" for r, _ in candidates):
             resource = candidates[0][0].path  # the most specific resource answers the preflight
@@ -355,6 +361,19 @@ class Gateway:
         event = self._event(request, route, path, parts.query, path_params, authorizer_context, request_id)
         invocation = self.lam.invoke(route.function, event, timeout=29.0)
         return self._proxy_response(invocation, route)
+
+    # -- static files (a web client served beside the API, local only) -----------------
+    def _static(self, request: HttpRequest, path: str) -> HttpResponse | None:
+        if self.static_dir is None or request.method not in ("GET", "HEAD"):
+            return None
+        relative = unquote(path).lstrip("/") or "index.html"
+        target = (self.static_dir / relative).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(self.static_dir) or not target.is_file():
+            return None
+        media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return HttpResponse(200, [("Content-Type", media)], target.read_bytes())
 
     # -- routing helpers ----------------------------------------------------------------
     def _match(self, path: str) -> list[tuple[Route, re.Match]]:

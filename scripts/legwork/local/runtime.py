@@ -56,6 +56,7 @@ class Options:
     persist_dir: Path | None = None  # keep tables and objects across restarts (PERSIST=1)
     parameters: dict[str, Any] = field(default_factory=dict)
     moto_process: bool = False  # moto in its own process (its own interpreter lock) instead of a thread
+    static_dir: Path | None = None  # files served for GET paths no route claims (a web client)
     root: Path | None = None  # what CodeUri/ContentUri are relative to (default: the template's folder)
 
 
@@ -119,7 +120,8 @@ class LocalRuntime:
         self.events.start()
         model = ApiModel.from_stack(self.stack, self.lam, self.root)
         self.gateway = Gateway(model, self.lam, region=opts.region, account_id=self.stack.account_id,
-                               partition=self.stack.partition, local_invoke=self.invoke, access_log=opts.access_log)
+                               partition=self.stack.partition, local_invoke=self.invoke, access_log=opts.access_log,
+                               static_dir=opts.static_dir)
         self._server = self.gateway.serve(opts.host, opts.port)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
         took = time.monotonic() - self.started_at

@@ -10,7 +10,7 @@ from localrt import Client, bearer
 @pytest.fixture(scope="module")
 def sam_api(app_dir):
     runtime = LocalRuntime(Options(template=app_dir / "sam-auth.yaml", port=free_port(), seed=False, timers=False,
-                                   access_log=False, poll_interval=0.1))
+                                   access_log=False, poll_interval=0.1, static_dir=app_dir / "web"))
     runtime.start()
     yield Client(runtime.url)
     runtime.stop()
@@ -29,6 +29,14 @@ def test_auth_none_and_the_implicit_api_are_public(sam_api):
     assert status == 200 and body["stage"] == "v1"
     status, _, body = sam_api.request("GET", "/files/a/b")
     assert status == 200 and body == {"proxy": "a/b"}
+
+
+def test_static_files_are_served_where_no_route_claims_the_path(sam_api):
+    status, headers, body = sam_api.request("GET", "/")
+    assert status == 200 and headers["Content-Type"] == "text/html"
+    assert b"served by the local runtime" in body
+    assert sam_api.request("GET", "/%2e%2e/sam-auth.yaml")[0] == 403  # nothing outside the folder
+    assert sam_api.request("GET", "/health")[0] == 200  # routes first
 
 
 def test_enabled_schedule_fires_on_its_timer(app_dir, tmp_path):
