@@ -82,6 +82,9 @@ class EventSources:
                     self._subscribe_sns(lid, name, props)
                 elif kind in ("Schedule", "ScheduleV2"):
                     self.schedules.append(self._schedule(lid, name, kind, props))
+                elif kind != "Api":
+                    log("events", f"{lid}.{name}: {kind} events are not emulated locally; "
+                                  f"invoke it with POST /__legwork/invoke/{lid}")
         for lid, resource in self.stack.resources.items():
             if resource.get("Type") != "AWS::S3::Bucket" or not self.stack.is_active(lid):
                 continue
