@@ -1,0 +1,312 @@
+"""The tracking table, the positions queue and the reads of tasks and routes; AWS shapes stay here.
+
+    >>> tracking = TrackingTable(os.environ["TRACKING_TABLE"])
+    >>> tracking.put_points([{"pk": "TASK#t1", "sk": "PT#…", "lat": Decimal("52.52"), …}])
+    []
+
+The TrackingTable holds, under the partition `TASK#<taskId>`:
+
+- one item per GPS point, sort key `PT#<ts>#<digest>` (time order; re-writing the same
+  point overwrites the same item, so a redelivery adds nothing);
+- one live item, sort key `LIVE`: the latest position, distance and progress. While the
+  task runs it also carries `livePk = "LIVE"` and `liveSk = <taskId>`, the keys of the
+  sparse GSI `live`; only live items of running tasks are in that index, so reading the
+  live map costs in proportion to the running tasks, never to the points recorded.
+
+`Usage` counts the requests this process made, so the consumer can log what a batch cost.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterable
+
+LIVE_INDEX = "live"
+LIVE_PARTITION = "LIVE"
+LIVE_SORT_KEY = "LIVE"
+POINT_PREFIX = "PT#"
+BATCH_WRITE_MAX = 25
+BATCH_GET_MAX = 100
+WRITE_ATTEMPTS = 8
+
+
+def task_partition(task_id: str) -> str:
+    return f"TASK#{task_id}"
+
+
+@functools.cache
+def _dynamodb() -> Any:
+    # Created once per process, on first use: importing boto3 costs ~230 ms of cold start.
+    import boto3
+
+    return boto3.resource("dynamodb")
+
+
+@functools.cache
+def _sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+@dataclass
+class Usage:
+    """DynamoDB requests as issued (API calls, not capacity units), and what they wrote."""
+
+    read_requests: int = 0
+    write_requests: int = 0
+    items_written: int = 0
+    unprocessed_retries: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _backoff(attempt: int, sleep: Callable[[float], None]) -> None:
+    # Full jitter, capped: UnprocessedItems means the table is throttling this partition.
+    sleep(random.uniform(0, min(1.0, 0.05 * 2 ** attempt)))
+
+
+def batch_get(requests: dict[str, dict], *, usage: Usage | None = None, resource: Any = None,
+              sleep: Callable[[float], None] = time.sleep) -> dict[str, list[dict]]:
+    """BatchGetItem over several tables at once, retrying UnprocessedKeys.
+
+    `requests` maps a table name to `{"Keys": [...], "ProjectionExpression": ..., ...}`
+    (at most 100 keys in all); the answer maps each table name to the items found.
+    """
+    resource = resource or _dynamodb()
+    found: dict[str, list[dict]] = {name: [] for name in requests}
+    pending = {name: spec for name, spec in requests.items() if spec.get("Keys")}
+    attempt = 0
+    while pending:
+        if usage:
+            usage.read_requests += 1
+        response = resource.batch_get_item(RequestItems=pending)
+        for name, items in response.get("Responses", {}).items():
+            found[name].extend(items)
+        pending = response.get("UnprocessedKeys") or {}
+        if pending:
+            attempt += 1
+            if attempt >= WRITE_ATTEMPTS:
+                raise RuntimeError(f"BatchGetItem kept returning unprocessed keys for {sorted(pending)}")
+            _backoff(attempt, sleep)
+    return found
+
+
+class TasksTable:
+    """Reads of the TasksTable (owned by src/tasks; PK `taskId`)."""
+
+    FIELDS = {"#i": "taskId", "#s": "status", "#a": "assigneeId", "#n": "assigneeName", "#r": "routeId",
+              "#b": "startedAt"}
+
+    def __init__(self, table_name: str, resource: Any = None) -> None:
+        self.resource = resource or _dynamodb()
+        self.table = self.resource.Table(table_name)
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def get(self, task_id: str) -> dict | None:
+        """The task's tracking-relevant fields (strongly consistent: `start` may have just happened)."""
+        response = self.table.get_item(
+            Key={"taskId": task_id},
+            ConsistentRead=True,
+            ProjectionExpression=", ".join(self.FIELDS),
+            ExpressionAttributeNames=self.FIELDS,
+        )
+        return response.get("Item")
+
+    def get_request(self, task_ids: Iterable[str]) -> dict:
+        """The BatchGetItem request for these tasks (to combine with other tables in one call)."""
+        return {
+            "Keys": [{"taskId": t} for t in task_ids],
+            "ProjectionExpression": ", ".join(self.FIELDS),
+            "ExpressionAttributeNames": self.FIELDS,
+        }
+
+    def get_many(self, task_ids: Iterable[str], *, usage: Usage | None = None) -> dict[str, dict]:
+        """Tasks by id, 100 per request; unknown ids are simply absent."""
+        ids = sorted(set(task_ids))
+        found: dict[str, dict] = {}
+        for start in range(0, len(ids), BATCH_GET_MAX):
+            chunk = ids[start:start + BATCH_GET_MAX]
+            items = batch_get({self.name: self.get_request(chunk)}, usage=usage, resource=self.resource)[self.name]
+            found.update({item["taskId"]: item for item in items})
+        return found
+
+
+class RoutesTable:
+    """Reads of the RoutesTable (owned by src/routes; PK `routeId`)."""
+
+    def __init__(self, table_name: str, resource: Any = None) -> None:
+        self.resource = resource or _dynamodb()
+        self.table = self.resource.Table(table_name)
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def get_many(self, route_ids: Iterable[str], *, usage: Usage | None = None) -> dict[str, dict]:
+        """Routes (`routeId`, `waypoints`, `lengthM`) by id; unknown ids are absent."""
+        ids = sorted(set(route_ids))
+        found: dict[str, dict] = {}
+        names = {"#i": "routeId", "#w": "waypoints", "#l": "lengthM"}
+        for start in range(0, len(ids), BATCH_GET_MAX):
+            request = {"Keys": [{"routeId": r} for r in ids[start:start + BATCH_GET_MAX]],
+                       "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+            for item in batch_get({self.name: request}, usage=usage, resource=self.resource)[self.name]:
+                found[item["routeId"]] = item
+        return found
+
+
+class TrackingTable:
+    """The TrackingTable: points and live items (see the module's docstring for the keys)."""
+
+    def __init__(self, table_name: str, resource: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.resource = resource or _dynamodb()
+        self.table = self.resource.Table(table_name)
+        self.sleep = sleep
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @staticmethod
+    def live_key(task_id: str) -> dict[str, str]:
+        return {"pk": task_partition(task_id), "sk": LIVE_SORT_KEY}
+
+    def live_request(self, task_ids: Iterable[str]) -> dict:
+        """The BatchGetItem request for these tasks' live items (consistent: the consumer decides on them)."""
+        return {"Keys": [self.live_key(t) for t in task_ids], "ConsistentRead": True}
+
+    # -- writes of the consumer --------------------------------------------------------
+    def put_points(self, items: list[dict], *, usage: Usage | None = None) -> list[dict]:
+        """Write point items with BatchWriteItem, 25 a request, retrying UnprocessedItems.
+
+        Keys must be unique in `items`. Returns the items still unwritten after
+        `WRITE_ATTEMPTS` tries of their request (empty when all were written).
+        """
+        failed: list[dict] = []
+        for start in range(0, len(items), BATCH_WRITE_MAX):
+            pending = [{"PutRequest": {"Item": item}} for item in items[start:start + BATCH_WRITE_MAX]]
+            attempt = 0
+            while pending:
+                if usage:
+                    usage.write_requests += 1
+                    if attempt:
+                        usage.unprocessed_retries += 1
+                response = self.resource.batch_write_item(RequestItems={self.name: pending})
+                unprocessed = (response.get("UnprocessedItems") or {}).get(self.name) or []
+                if usage:
+                    usage.items_written += len(pending) - len(unprocessed)
+                pending = unprocessed
+                if pending:
+                    attempt += 1
+                    if attempt >= WRITE_ATTEMPTS:
+                        failed.extend(request["PutRequest"]["Item"] for request in pending)
+                        break
+                    _backoff(attempt, self.sleep)
+        return failed
+
+    def get_live(self, task_id: str, *, usage: Usage | None = None) -> dict | None:
+        if usage:
+            usage.read_requests += 1
+        return self.table.get_item(Key=self.live_key(task_id), ConsistentRead=True).get("Item")
+
+    def put_live(self, task_id: str, fields: dict[str, Any], *, previous_ts: str | None, new_ts: str,
+                 in_index: bool, usage: Usage | None = None) -> bool:
+        """Set the live item to `fields` unless another writer got there first; False if so.
+
+        The condition holds only if the item is still as read (`lastTs` equals
+        `previous_ts`, or no item) and is older than `new_ts`: a late, older batch never
+        moves the courier back, and two consumers of the same task never add the same
+        stretch of distance twice.
+        """
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": value for i, value in enumerate(fields.values())}
+        sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
+        names.update({"#lt": "lastTs", "#lp": "livePk", "#ls": "liveSk"})
+        values[":new"] = new_ts
+        sets.append("#lt = :new")
+        if in_index:
+            values.update({":lp": LIVE_PARTITION, ":ls": task_id})
+            update = "SET " + ", ".join(sets + ["#lp = :lp", "#ls = :ls"])
+        else:
+            update = "SET " + ", ".join(sets) + " REMOVE #lp, #ls"
+        if previous_ts is None:
+            condition = "attribute_not_exists(#lt)"
+        else:
+            condition = "#lt = :prev AND #lt < :new"
+            values[":prev"] = previous_ts
+        if usage:
+            usage.write_requests += 1
+        try:
+            self.table.update_item(Key=self.live_key(task_id), UpdateExpression=update, ConditionExpression=condition,
+                                   ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        if usage:
+            usage.items_written += 1
+        return True
+
+    # -- reads of the API --------------------------------------------------------------
+    def track_page(self, task_id: str, *, limit: int, after: str | None) -> tuple[list[dict], str | None]:
+        """Up to `limit` points in time order after sort key `after`, and the last sort key if more follow."""
+        args: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :pt)",
+            "ExpressionAttributeValues": {":pk": task_partition(task_id), ":pt": POINT_PREFIX},
+            # One more than asked: a full page says whether another follows without an empty last page.
+            "Limit": limit + 1,
+        }
+        if after:
+            args["ExclusiveStartKey"] = {"pk": task_partition(task_id), "sk": after}
+        items: list[dict] = []
+        while len(items) <= limit:
+            response = self.table.query(**args)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            args["Limit"] = limit + 1 - len(items)
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (items[-1]["sk"] if more and items else None)
+
+    def live_items(self) -> list[dict]:
+        """Every live item in the sparse `live` index (the tasks that were running when last written)."""
+        args: dict[str, Any] = {
+            "IndexName": LIVE_INDEX,
+            "KeyConditionExpression": "livePk = :live",
+            "ExpressionAttributeValues": {":live": LIVE_PARTITION},
+        }
+        items: list[dict] = []
+        while True:
+            response = self.table.query(**args)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def drop_from_live(self, task_id: str) -> None:
+        """Take a task's live item out of the `live` index (the task no longer runs)."""
+        client = self.table.meta.client
+        try:
+            self.table.update_item(Key=self.live_key(task_id), UpdateExpression="REMOVE livePk, liveSk",
+                                   ConditionExpression="attribute_exists(livePk)")
+        except client.exceptions.ConditionalCheckFailedException:
+            pass  # already out
+
+
+class PositionsQueue:
+    """The SQS queue that buffers accepted batches in front of the consumer."""
+
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self.url = queue_url
+        self.client = client or _sqs()
+
+    def send(self, body: str) -> str:
+        """Queue one message; its MessageId."""
+        return self.client.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]

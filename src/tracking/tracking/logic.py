@@ -1,0 +1,404 @@
+"""The rules of tracking: who may post positions, how a batch of them is stored, what the live map shows.
+
+Two halves, free of any AWS event shape:
+
+- `TrackingService`: the API. `accept_positions` checks the batch and the task and
+  queues the batch (nothing is written to the table on the request path); `track` and
+  `live` read.
+- `Ingest`: the queue's consumer, one instance per SQS batch. Every message is
+  `stage`d (parsed, its task looked up; a poisoned one raises), then `commit` writes
+  all staged points with batched writes and makes one live update per task.
+
+    >>> ingest = Ingest(tasks, routes, tracking)
+    >>> ingest.prefetch([m.body for m in messages])
+    >>> for m in messages: ingest.stage(m, m.body)
+    >>> failures = ingest.commit()         # [(message, exception), …]: retry these
+
+Liveness of the live map: the consumer keeps a task's live item in the `live` index only
+while the task is `in_progress` (it removes the index keys when it sees another status),
+and GET /live checks every listed task's status at read time and takes the finished ones
+out of the index, so a task completed after its last point leaves the map at the next
+read. The cost of GET /live follows the running tasks, not the points ever recorded.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Callable, Hashable
+
+from aws_lambda_powertools import Logger
+
+from legwork_common.api import Caller
+from legwork_common.errors import Conflict, Forbidden, NotFound
+from legwork_common.geo import haversine_m, locate_on_path
+from tracking.dal import (
+    BATCH_GET_MAX, PositionsQueue, RoutesTable, TasksTable, TrackingTable, Usage, batch_get, task_partition,
+)
+from tracking.models import Point, PoisonMessage, QueuedBatch, TrackPage, encode_cursor, format_utc, parse_positions
+
+logger = Logger(child=True)
+
+IN_PROGRESS = "in_progress"
+LIVE_ATTEMPTS = 5
+ROUTE_CACHE_SECONDS = 300.0
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the template sets in the environment (see src/tracking/template.yaml)."""
+
+    max_skew: timedelta = timedelta(minutes=2)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(max_skew=timedelta(seconds=int(env.get("POSITIONS_MAX_SKEW_SECONDS", 120))))
+
+
+class TrackingService:
+    """POST positions, GET track, GET live."""
+
+    def __init__(self, tasks: TasksTable, *, queue: PositionsQueue | None = None,
+                 tracking: TrackingTable | None = None, settings: Settings | None = None,
+                 clock: Clock = utc_now) -> None:
+        self.tasks = tasks
+        self.queue = queue
+        self.tracking = tracking
+        self.settings = settings or Settings()
+        self.clock = clock
+
+    def _task(self, task_id: str) -> dict:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"There is no task {task_id}.")
+        return task
+
+    def accept_positions(self, caller: Caller, task_id: str, body: Any) -> dict:
+        """Queue a batch of points of the caller's running task: `{accepted, batchId}`.
+
+        Refused before anything is queued: a bad point (400, naming it), an unknown task
+        (404), a caller who is not the assignee (403), a task not in progress (409).
+        """
+        assert self.queue is not None, "accept_positions needs the positions queue"
+        now = self.clock()
+        # The shape first (no read needed), then the task, then the rule that needs the task.
+        parse_positions(body, now=now, max_skew=self.settings.max_skew)
+        task = self._task(task_id)
+        if task.get("assigneeId") != caller.user_id:
+            raise Forbidden(f"Only the courier who holds task {task_id} may post its positions.")
+        if task.get("status") != IN_PROGRESS:
+            raise Conflict(
+                f"Task {task_id} is {task.get('status')}; positions are accepted only while it is in progress"
+                + (" (POST /tasks/{taskId}/start first)." if task.get("status") == "claimed" else "."),
+                code="TaskNotInProgress",
+            )
+        started = task.get("startedAt")
+        not_before = _parse_when(started) if isinstance(started, str) else None
+        points = parse_positions(body, now=now, max_skew=self.settings.max_skew, not_before=not_before)
+        batch = QueuedBatch(batch_id=str(uuid.uuid4()), task_id=task_id, courier_id=caller.user_id,
+                            accepted_at=format_utc(now), points=tuple(points))
+        self.queue.send(batch.to_message())
+        logger.info("positions queued", extra={"taskId": task_id, "batchId": batch.batch_id, "points": len(points)})
+        return {"accepted": len(points), "batchId": batch.batch_id}
+
+    def track(self, caller: Caller, task_id: str, page: TrackPage) -> dict:
+        """The task's points in time order, a page at a time: `{taskId, items, nextCursor}`."""
+        assert self.tracking is not None, "track needs the tracking table"
+        task = self._task(task_id)
+        if caller.role not in ("admin", "manager") and task.get("assigneeId") != caller.user_id:
+            raise Forbidden(f"Only admins, managers and the courier of task {task_id} may read its track.")
+        items, last = self.tracking.track_page(task_id, limit=page.limit, after=page.after)
+        return {
+            "taskId": task_id,
+            "items": [_public_point(item) for item in items],
+            "nextCursor": encode_cursor(task_id, last),
+        }
+
+    def live(self) -> dict:
+        """Every task in progress with its courier, latest position, progress and last seen."""
+        assert self.tracking is not None, "live needs the tracking table"
+        listed = self.tracking.live_items()
+        statuses = self.tasks.get_many(item["taskId"] for item in listed)
+        running = []
+        for item in listed:
+            task = statuses.get(item["taskId"])
+            if task is not None and task.get("status") == IN_PROGRESS:
+                running.append(_public_live(item, task))
+            else:
+                # Finished since its last point: out of the index, so it costs nothing next time.
+                self.tracking.drop_from_live(item["taskId"])
+        running.sort(key=lambda entry: entry["taskId"])
+        return {"items": running, "count": len(running), "asOf": format_utc(self.clock())}
+
+
+def _parse_when(text: str) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def _public_point(item: dict) -> dict:
+    out = {"lat": item["lat"], "lng": item["lng"], "ts": item["ts"]}
+    for name in ("accuracy", "speed"):
+        if item.get(name) is not None:
+            out[name] = item[name]
+    return out
+
+
+def _public_live(item: dict, task: dict) -> dict:
+    return {
+        "taskId": item["taskId"],
+        "routeId": item.get("routeId"),
+        "courier": {"userId": item.get("courierId"), "username": item.get("courierName") or task.get("assigneeName")},
+        "position": item["position"],
+        "lastSeen": item["lastSeen"],
+        "progress": item.get("progress"),
+        "distanceM": item.get("distanceM"),
+        "offRouteM": item.get("offRouteM"),
+    }
+
+
+# -- the consumer ------------------------------------------------------------------------
+class RouteCache:
+    """Routes by id for a few minutes: a warm consumer reads each route once, not once per batch."""
+
+    def __init__(self, ttl_seconds: float = ROUTE_CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl_seconds
+        self.monotonic = monotonic
+        self._items: dict[str, tuple[float, dict | None]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def get_many(self, routes: RoutesTable, route_ids: set[str], usage: Usage) -> dict[str, dict | None]:
+        now = self.monotonic()
+        with self._lock:
+            fresh = {r: v for r, (t, v) in self._items.items() if r in route_ids and now - t < self.ttl}
+        missing = route_ids - set(fresh)
+        if missing:
+            found = routes.get_many(missing, usage=usage)
+            with self._lock:
+                for route_id in missing:
+                    self._items[route_id] = (now, found.get(route_id))
+                    fresh[route_id] = found.get(route_id)
+        return fresh
+
+
+_ROUTES = RouteCache()
+
+
+def route_cache() -> RouteCache:
+    """The process-wide route cache (warm consumers share it across batches)."""
+    return _ROUTES
+
+
+@dataclass
+class _Staged:
+    key: Hashable
+    batch: QueuedBatch
+
+
+@dataclass
+class IngestResult:
+    """What one SQS batch did, for the log line that counts the write cost."""
+
+    messages: int = 0
+    poisoned: int = 0
+    failed: int = 0
+    points: int = 0
+    unique_points: int = 0
+    live_updated: int = 0
+    live_stale: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    def as_dict(self) -> dict:
+        return {**{k: v for k, v in self.__dict__.items() if k != "usage"}, **self.usage.as_dict()}
+
+
+class Ingest:
+    """Store one SQS batch of queued positions: idempotent points, one live update per task."""
+
+    def __init__(self, tasks: TasksTable, routes: RoutesTable, tracking: TrackingTable, *,
+                 clock: Clock = utc_now, route_cache: RouteCache | None = None) -> None:
+        self.tasks = tasks
+        self.routes = routes
+        self.tracking = tracking
+        self.clock = clock
+        self.route_cache = route_cache or _ROUTES
+        self.result = IngestResult()
+        self._task_items: dict[str, dict] = {}
+        self._live_items: dict[str, dict] = {}
+        self._staged: list[_Staged] = []
+
+    def prefetch(self, bodies: list[str]) -> None:
+        """Read the tasks and live items of these messages in as few requests as possible.
+
+        Best effort: a body that does not parse is skipped here and refused by `stage`.
+        """
+        task_ids: set[str] = set()
+        for body in bodies:
+            try:
+                task_ids.add(QueuedBatch.from_message(body).task_id)
+            except PoisonMessage:
+                continue
+        ids = sorted(task_ids)
+        # Tasks and live items in one BatchGetItem: 2 keys per task, 100 keys per request.
+        per_request = BATCH_GET_MAX // 2
+        for start in range(0, len(ids), per_request):
+            chunk = ids[start:start + per_request]
+            found = batch_get({self.tasks.name: self.tasks.get_request(chunk),
+                               self.tracking.name: self.tracking.live_request(chunk)},
+                              usage=self.result.usage, resource=self.tracking.resource)
+            self._task_items.update({item["taskId"]: item for item in found[self.tasks.name]})
+            self._live_items.update({item["taskId"]: item for item in found[self.tracking.name] if "taskId" in item})
+
+    def stage(self, key: Hashable, body: str) -> QueuedBatch:
+        """Accept one message for `commit`; `PoisonMessage` if it can never be stored."""
+        self.result.messages += 1
+        try:
+            batch = QueuedBatch.from_message(body)
+            if batch.task_id not in self._task_items:
+                task = self.tasks.get(batch.task_id)
+                self.result.usage.read_requests += 1
+                if task is None:
+                    raise PoisonMessage(f"there is no task {batch.task_id}")
+                self._task_items[batch.task_id] = task
+        except PoisonMessage:
+            self.result.poisoned += 1
+            raise
+        self._staged.append(_Staged(key, batch))
+        return batch
+
+    def commit(self) -> list[tuple[Hashable, Exception]]:
+        """Write every staged message's points, then the live items; the messages that failed.
+
+        A failed message is retried by SQS; its points are written again under the same
+        keys, so retrying is harmless.
+        """
+        failures: dict[Hashable, Exception] = {}
+        items: dict[tuple[str, str], dict] = {}
+        origin: dict[tuple[str, str], list[Hashable]] = {}
+        for staged in self._staged:
+            for point in staged.batch.points:
+                key = (task_partition(staged.batch.task_id), point.sort_key)
+                items[key] = _point_item(staged.batch, point)  # the same point twice is one item
+                origin.setdefault(key, []).append(staged.key)
+                self.result.points += 1
+        self.result.unique_points = len(items)
+        try:
+            unwritten = self.tracking.put_points(list(items.values()), usage=self.result.usage)
+        except Exception as exc:  # the whole write failed: every message is retried
+            logger.exception("writing points failed")
+            unwritten = list(items.values())
+            error: Exception = exc
+        else:
+            error = RuntimeError("points stayed unprocessed after retries (throttled)")
+        for item in unwritten:
+            for message in origin[(item["pk"], item["sk"])]:
+                failures.setdefault(message, error)
+
+        by_task: dict[str, list[_Staged]] = {}
+        for staged in self._staged:
+            if staged.key not in failures:
+                by_task.setdefault(staged.batch.task_id, []).append(staged)
+        route_ids = {str(t["routeId"]) for t in (self._task_items.get(tid) for tid in by_task) if t and t.get("routeId")}
+        routes = self.route_cache.get_many(self.routes, route_ids, self.result.usage) if route_ids else {}
+        for task_id, batches in by_task.items():
+            try:
+                self._update_live(task_id, batches, routes)
+            except Exception as exc:
+                logger.exception("live update failed", extra={"taskId": task_id})
+                for staged in batches:
+                    failures.setdefault(staged.key, exc)
+        self.result.failed = len(failures) + self.result.poisoned
+        return list(failures.items())
+
+    def _update_live(self, task_id: str, batches: list[_Staged], routes: dict[str, dict | None]) -> None:
+        task = self._task_items[task_id]
+        points: dict[str, tuple[Point, QueuedBatch]] = {}
+        for staged in batches:
+            for point in staged.batch.points:
+                points[point.sort_key] = (point, staged.batch)
+        ordered = [points[k] for k in sorted(points)]  # sort keys start with the timestamp
+        newest, newest_batch = ordered[-1]
+        route = routes.get(str(task.get("routeId"))) if task.get("routeId") else None
+        previous = self._live_items.get(task_id)
+        for _ in range(LIVE_ATTEMPTS):
+            previous_ts = previous.get("lastTs") if previous else None
+            if previous_ts is not None and previous_ts >= newest.ts:
+                self.result.live_stale += 1  # an older batch arrived late: the live item stays
+                return
+            fresh = [p for p, _ in ordered if previous_ts is None or p.ts > previous_ts]
+            walked = 0.0
+            last = (previous["position"]["lat"], previous["position"]["lng"]) if previous else None
+            for point in fresh:
+                if last is not None:
+                    walked += haversine_m(last, (point.lat, point.lng))
+                last = (point.lat, point.lng)
+            distance = Decimal(str(previous.get("distanceM", 0))) if previous else Decimal(0)
+            fields = _live_fields(task_id, task, newest, newest_batch, route, distance + _dec(walked, 1),
+                                  now=self.clock())
+            if self.tracking.put_live(task_id, fields, previous_ts=previous_ts, new_ts=newest.ts,
+                                      in_index=task.get("status") == IN_PROGRESS, usage=self.result.usage):
+                self.result.live_updated += 1
+                return
+            previous = self.tracking.get_live(task_id, usage=self.result.usage)  # someone else wrote: look again
+        raise RuntimeError(f"the live item of task {task_id} kept changing under {LIVE_ATTEMPTS} attempts")
+
+
+def _dec(value: float, places: int) -> Decimal:
+    return Decimal(str(round(value, places)))
+
+
+def _point_item(batch: QueuedBatch, point: Point) -> dict:
+    item: dict[str, Any] = {
+        "pk": task_partition(batch.task_id),
+        "sk": point.sort_key,
+        "lat": point.lat,
+        "lng": point.lng,
+        "ts": point.ts,
+        "courierId": batch.courier_id,
+        "batchId": batch.batch_id,
+    }
+    if point.accuracy is not None:
+        item["accuracy"] = point.accuracy
+    if point.speed is not None:
+        item["speed"] = point.speed
+    return item
+
+
+def _live_fields(task_id: str, task: dict, newest: Point, batch: QueuedBatch, route: dict | None,
+                 distance: Decimal, *, now: datetime) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "taskId": task_id,
+        "routeId": task.get("routeId"),
+        "courierId": batch.courier_id,
+        "courierName": task.get("assigneeName") if task.get("assigneeId") == batch.courier_id else None,
+        "position": newest.as_public(),
+        "lastSeen": newest.ts,
+        "distanceM": distance,
+        "taskStatus": task.get("status"),
+        "updatedAt": format_utc(now),
+    }
+    waypoints = (route or {}).get("waypoints") or []
+    if len(waypoints) >= 2:
+        where = locate_on_path(waypoints, (newest.lat, newest.lng))
+        fields.update(progress=_dec(where.fraction, 4), alongM=_dec(where.along_m, 1),
+                      offRouteM=_dec(where.offset_m, 1), routeLengthM=_dec(where.length_m, 1))
+    else:
+        fields.update(progress=None, alongM=None, offRouteM=None, routeLengthM=None)
+    return fields

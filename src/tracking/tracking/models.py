@@ -1,0 +1,302 @@
+"""GPS points as the API receives them, as the queue carries them and as the table keys them.
+
+The gateway validates bodies against swagger.yaml first; `parse_positions` checks the
+same rules again, plus those a schema cannot say (not in the future, not before the task
+started), and answers a 400 that names the first bad point and why.
+
+    >>> points = parse_positions({"points": [{"lat": 52.52, "lng": 13.405, "ts": "2026-11-23T08:00:00Z"}]},
+    ...                          now=datetime(2026, 11, 23, 8, 1, tzinfo=timezone.utc))
+    >>> points[0].ts
+    '2026-11-23T08:00:00.000Z'
+
+Points are normalised once, at the API (timestamps to millisecond UTC, coordinates to
+7 decimals, about 1 cm): the same point re-sent by a phone, or redelivered by SQS, gets the
+same key, so writing it again overwrites the one item instead of adding a second.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from legwork_common.errors import ValidationFailed
+
+MAX_POINTS = 100
+MESSAGE_VERSION = 1
+POINT_FIELDS = ("lat", "lng", "ts", "accuracy", "speed")
+TRACK_LIMIT_DEFAULT, TRACK_LIMIT_MAX = 200, 1000
+
+_COORD = Decimal("0.0000001")
+_METRIC = Decimal("0.01")
+# ISO 8601 date and time with an explicit UTC designator (Z or +00:00).
+_TS_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|[+-]00:?00)$")
+
+
+class PoisonMessage(Exception):
+    """A queued message the consumer can never process (unparseable, or for no task)."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One normalised GPS fix: coordinates in degrees, `ts` as `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
+
+    lat: Decimal
+    lng: Decimal
+    ts: str
+    accuracy: Decimal | None = None
+    speed: Decimal | None = None
+
+    @property
+    def digest(self) -> str:
+        """A short hash of every field: two fixes differ in key unless they are the same fix."""
+        canonical = "|".join(str(v) if v is not None else "" for v in (self.ts, self.lat, self.lng, self.accuracy, self.speed))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def sort_key(self) -> str:
+        """`PT#<ts>#<digest>`: time order under the task's partition, one item per fix."""
+        return f"PT#{self.ts}#{self.digest}"
+
+    @property
+    def at(self) -> datetime:
+        return parse_utc(self.ts)
+
+    def as_message(self) -> dict[str, str]:
+        """The queue's form: numbers as strings, so they reach the consumer exactly as normalised."""
+        out = {"lat": str(self.lat), "lng": str(self.lng), "ts": self.ts}
+        if self.accuracy is not None:
+            out["accuracy"] = str(self.accuracy)
+        if self.speed is not None:
+            out["speed"] = str(self.speed)
+        return out
+
+    def as_public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"lat": self.lat, "lng": self.lng, "ts": self.ts}
+        if self.accuracy is not None:
+            out["accuracy"] = self.accuracy
+        if self.speed is not None:
+            out["speed"] = self.speed
+        return out
+
+    @classmethod
+    def from_message(cls, raw: Any) -> "Point":
+        """A point from the queue's form; `PoisonMessage` if it is not one."""
+        if not isinstance(raw, dict) or not {"lat", "lng", "ts"} <= set(raw) or set(raw) - set(POINT_FIELDS):
+            raise PoisonMessage(f"not a point: {raw!r:.200}")
+        try:
+            return cls(
+                lat=_coordinate(Decimal(str(raw["lat"])), -90, 90),
+                lng=_coordinate(Decimal(str(raw["lng"])), -180, 180),
+                ts=format_utc(parse_utc(str(raw["ts"]))),
+                accuracy=_optional_metric(raw.get("accuracy")),
+                speed=_optional_metric(raw.get("speed")),
+            )
+        except (InvalidOperation, ValueError) as exc:
+            raise PoisonMessage(f"not a point: {raw!r:.200} ({exc})") from None
+
+
+@dataclass(frozen=True)
+class QueuedBatch:
+    """One accepted POST, as one SQS message: who sent which points for which task."""
+
+    batch_id: str
+    task_id: str
+    courier_id: str
+    accepted_at: str
+    points: tuple[Point, ...]
+
+    def to_message(self) -> str:
+        return json.dumps({
+            "v": MESSAGE_VERSION,
+            "batchId": self.batch_id,
+            "taskId": self.task_id,
+            "courierId": self.courier_id,
+            "acceptedAt": self.accepted_at,
+            "points": [p.as_message() for p in self.points],
+        }, separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, body: str) -> "QueuedBatch":
+        """Parse an SQS message body; `PoisonMessage` says why it can never be processed."""
+        try:
+            doc = json.loads(body)
+        except (TypeError, ValueError) as exc:
+            raise PoisonMessage(f"the message is not JSON: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("v") != MESSAGE_VERSION:
+            raise PoisonMessage(f"the message is not a version-{MESSAGE_VERSION} positions batch")
+        for name in ("batchId", "taskId", "courierId", "acceptedAt"):
+            if not isinstance(doc.get(name), str) or not doc[name]:
+                raise PoisonMessage(f"the message has no '{name}'")
+        points = doc.get("points")
+        if not isinstance(points, list) or not 1 <= len(points) <= MAX_POINTS:
+            raise PoisonMessage(f"the message must carry 1 to {MAX_POINTS} points")
+        return cls(
+            batch_id=doc["batchId"],
+            task_id=doc["taskId"],
+            courier_id=doc["courierId"],
+            accepted_at=doc["acceptedAt"],
+            points=tuple(Point.from_message(p) for p in points),
+        )
+
+
+# -- the API's input ---------------------------------------------------------------------
+def parse_positions(
+    body: Any,
+    *,
+    now: datetime,
+    max_skew: timedelta = timedelta(minutes=2),
+    not_before: datetime | None = None,
+) -> list[Point]:
+    """The points of a POST /tasks/{taskId}/positions body, or a 400 naming the first bad one.
+
+    `now + max_skew` bounds timestamps from a phone whose clock runs ahead; `not_before`
+    (the task's start) refuses points from before the courier started.
+    """
+    if not isinstance(body, dict):
+        raise ValidationFailed('The request body must be a JSON object: {"points": [{lat, lng, ts}, …]}.')
+    unknown = sorted(set(body) - {"points"})
+    if unknown:
+        raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; the body holds only 'points'.")
+    raw_points = body.get("points")
+    if not isinstance(raw_points, list) or not 1 <= len(raw_points) <= MAX_POINTS:
+        raise ValidationFailed(f"'points' must be a list of 1 to {MAX_POINTS} points; send longer recordings in several batches.")
+    latest = now + max_skew
+    return [_parse_point(raw, i, latest=latest, not_before=not_before) for i, raw in enumerate(raw_points)]
+
+
+def _parse_point(raw: Any, index: int, *, latest: datetime, not_before: datetime | None) -> Point:
+    def bad(why: str) -> ValidationFailed:
+        return ValidationFailed(f"Point {index} (points[{index}]) is refused: {why}. Nothing of this batch was accepted.")
+
+    if not isinstance(raw, dict):
+        raise bad("it must be an object {lat, lng, ts, accuracy?, speed?}")
+    unknown = sorted(set(raw) - set(POINT_FIELDS))
+    if unknown:
+        raise bad(f"unknown field(s) {', '.join(unknown)}")
+    for name in ("lat", "lng", "ts"):
+        if name not in raw:
+            raise bad(f"'{name}' is missing")
+    lat = _number(raw["lat"], "lat", bad)
+    lng = _number(raw["lng"], "lng", bad)
+    if not -90 <= lat <= 90:
+        raise bad(f"'lat' must be between -90 and 90; got {raw['lat']}")
+    if not -180 <= lng <= 180:
+        raise bad(f"'lng' must be between -180 and 180; got {raw['lng']}")
+    metrics: dict[str, Decimal | None] = {}
+    for name in ("accuracy", "speed"):
+        value = raw.get(name)
+        if value is None:
+            metrics[name] = None
+            continue
+        number = _number(value, name, bad)
+        if number < 0:
+            raise bad(f"'{name}' must not be negative; got {value}")
+        metrics[name] = number.quantize(_METRIC)
+    if not isinstance(raw["ts"], str):
+        raise bad("'ts' must be an ISO 8601 UTC string such as 2026-11-23T08:00:00Z")
+    try:
+        at = parse_utc(raw["ts"])
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    if at > latest:
+        raise bad(f"'ts' {raw['ts']} is in the future (more than the allowed clock skew ahead); check the phone's clock")
+    if not_before is not None and at < not_before:
+        raise bad(f"'ts' {raw['ts']} is before the task started ({format_utc(not_before)})")
+    return Point(lat=lat.quantize(_COORD), lng=lng.quantize(_COORD), ts=format_utc(at),
+                 accuracy=metrics["accuracy"], speed=metrics["speed"])
+
+
+def _number(value: Any, name: str, bad) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise bad(f"'{name}' must be a number; got {json.dumps(value, default=str)}")
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise bad(f"'{name}' must be a finite number")
+    return number
+
+
+def _coordinate(value: Decimal, low: int, high: int) -> Decimal:
+    if not value.is_finite() or not low <= value <= high:
+        raise ValueError(f"coordinate {value} out of range")
+    return value.quantize(_COORD)
+
+
+def _optional_metric(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"{value} is not a non-negative number")
+    return number.quantize(_METRIC)
+
+
+# -- time ----------------------------------------------------------------------------------
+def parse_utc(text: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 with Z or +00:00; ValueError says what is wrong."""
+    match = _TS_PATTERN.match(text)
+    if not match:
+        raise ValueError(f"'ts' must be ISO 8601 in UTC such as 2026-11-23T08:00:00Z; got {text!r}")
+    head, frac = match.group(1), match.group(2) or ""
+    try:
+        at = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ValueError(f"'ts' is not a real date and time: {text!r}") from None
+    if frac:
+        at += timedelta(microseconds=int((frac + "000000")[:6]))
+    return at
+
+
+def format_utc(at: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width, so string order is time order."""
+    at = at.astimezone(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+# -- paging --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrackPage:
+    """The query of GET /tasks/{taskId}/track: `limit` and an opaque `cursor`."""
+
+    limit: int
+    after: str | None  # the sort key of the last point of the previous page
+
+    @classmethod
+    def parse(cls, query: dict[str, str], task_id: str) -> "TrackPage":
+        raw_limit = query.get("limit")
+        limit = TRACK_LIMIT_DEFAULT
+        if raw_limit is not None:
+            if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= TRACK_LIMIT_MAX:
+                raise ValidationFailed(f"'limit' must be a whole number from 1 to {TRACK_LIMIT_MAX}; got {raw_limit!r}.")
+            limit = int(raw_limit)
+        cursor = query.get("cursor")
+        return cls(limit=limit, after=decode_cursor(cursor, task_id) if cursor is not None else None)
+
+
+_SORT_KEY = re.compile(r"^PT#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{16}$")
+
+
+def encode_cursor(task_id: str, sort_key: str | None) -> str | None:
+    """An opaque cursor for the page after `sort_key` of this task (None: no next page)."""
+    if not sort_key:
+        return None
+    raw = json.dumps({"t": task_id, "k": sort_key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, task_id: str) -> str:
+    """The sort key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        doc = None
+    valid = (isinstance(doc, dict) and set(doc) == {"t", "k"} and doc["t"] == task_id
+             and isinstance(doc["k"], str) and _SORT_KEY.match(doc["k"]))
+    if not valid:
+        raise ValidationFailed("'cursor' is not valid for this track: pass the nextCursor of the previous page unchanged.")
+    return doc["k"]
