@@ -1,0 +1,1 @@
+"""The notifications resource: task status changes posted to a Slack-compatible webhook."""

@@ -1,0 +1,169 @@
+"""Routes as the API sees them and as the table stores them; the domain rules of input.
+
+The gateway validates bodies against swagger.yaml first; these checks run again in the
+function (never trust only the gateway) and answer a 400 that names the field to fix.
+
+    >>> NewRoute.parse({"name": "Harbour loop", "waypoints": [{"lat": 0, "lng": 0}, {"lat": 0, "lng": 1}]}).name
+    'Harbour loop'
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from legwork_common.errors import ValidationFailed
+from legwork_common.geo import path_length_m
+
+NAME_MAX = 200
+WAYPOINTS_MIN, WAYPOINTS_MAX = 2, 1000
+LIMIT_DEFAULT, LIMIT_MAX = 25, 100
+# Every route item carries this constant: the partition of the `byCreatedAt` index.
+LIST_KEY = "route"
+SUMMARY_FIELDS = ("routeId", "name", "lengthM", "waypointCount", "createdBy", "createdAt")
+ROUTE_FIELDS = ("routeId", "name", "waypoints", "lengthM", "waypointCount", "createdBy", "createdAt")
+
+
+@dataclass(frozen=True)
+class NewRoute:
+    """The body of POST /routes: a name and 2 to 1,000 waypoints (Decimals, never floats)."""
+
+    name: str
+    waypoints: tuple[tuple[Decimal, Decimal], ...]
+
+    @classmethod
+    def parse(cls, body: Any) -> "NewRoute":
+        if not isinstance(body, dict):
+            raise ValidationFailed("The request body must be a JSON object with name and waypoints.")
+        unknown = sorted(set(body) - {"name", "waypoints"})
+        if unknown:
+            raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; only name and waypoints are accepted.")
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationFailed("'name' is required: a non-empty string.")
+        if len(name) > NAME_MAX:
+            raise ValidationFailed(f"'name' must have at most {NAME_MAX} characters; it has {len(name)}.")
+        raw = body.get("waypoints")
+        if not isinstance(raw, list):
+            raise ValidationFailed("'waypoints' is required: a list of {lat, lng} objects.")
+        if not WAYPOINTS_MIN <= len(raw) <= WAYPOINTS_MAX:
+            raise ValidationFailed(
+                f"'waypoints' must have {WAYPOINTS_MIN} to {WAYPOINTS_MAX} points; it has {len(raw)}."
+            )
+        points = tuple(_waypoint(point, index) for index, point in enumerate(raw))
+        return cls(name=name.strip(), waypoints=points)
+
+    def length_m(self) -> Decimal:
+        """Great-circle length along the waypoints, in metres, to 0.1 m."""
+        return Decimal(str(round(path_length_m(self.waypoints), 1)))
+
+
+def _waypoint(point: Any, index: int) -> tuple[Decimal, Decimal]:
+    where = f"waypoints[{index}]"
+    if not isinstance(point, dict):
+        raise ValidationFailed(f"'{where}' must be an object {{lat, lng}}.")
+    unknown = sorted(set(point) - {"lat", "lng"})
+    if unknown:
+        raise ValidationFailed(f"'{where}' has unknown field(s) {', '.join(unknown)}; only lat and lng are accepted.")
+    lat = _coordinate(point.get("lat"), f"{where}.lat", 90)
+    lng = _coordinate(point.get("lng"), f"{where}.lng", 180)
+    return lat, lng
+
+
+def _coordinate(value: Any, field: str, bound: int) -> Decimal:
+    # bool is an int in Python, and JSON's `true` is no coordinate.
+    if value is None:
+        raise ValidationFailed(f"'{field}' is required.")
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValidationFailed(f"'{field}' must be a number.")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationFailed(f"'{field}' must be a finite number.") from None
+    if not number.is_finite() or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValidationFailed(f"'{field}' must be a finite number, not {value}.")
+    if not -bound <= number <= bound:
+        raise ValidationFailed(f"'{field}' must be between -{bound} and {bound}; got {number}.")
+    # DynamoDB numbers hold 38 digits; a GPS coordinate needs no more than 10 decimals.
+    return number.quantize(Decimal("1e-10")).normalize() if number.as_tuple().exponent < -10 else number
+
+
+def new_route_item(route: NewRoute, *, created_by: str, now: datetime) -> dict:
+    """The RoutesTable item of a route that was just designed."""
+    return {
+        "routeId": str(uuid.uuid4()),
+        "listKey": LIST_KEY,
+        "name": route.name,
+        "waypoints": [{"lat": lat, "lng": lng} for lat, lng in route.waypoints],
+        "waypointCount": len(route.waypoints),
+        "lengthM": route.length_m(),
+        "createdBy": created_by,
+        "createdAt": iso(now),
+    }
+
+
+def public_route(item: dict) -> dict:
+    """What the API shows of a route (never the index's bookkeeping)."""
+    return {key: item[key] for key in ROUTE_FIELDS if key in item}
+
+
+def route_summary(item: dict) -> dict:
+    """A route in a list: no waypoints."""
+    return {key: item[key] for key in SUMMARY_FIELDS if key in item}
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a Z: 2026-11-23T07:45:00.123Z (sorts as text)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Page:
+    """The query of GET /routes: `limit` (1-100) and an opaque `cursor`."""
+
+    limit: int
+    start_key: dict | None
+
+    @classmethod
+    def parse(cls, query: dict[str, str]) -> "Page":
+        raw_limit = query.get("limit")
+        limit = LIMIT_DEFAULT
+        if raw_limit is not None:
+            if not raw_limit.isdigit() or len(raw_limit) > 3 or not 1 <= int(raw_limit) <= LIMIT_MAX:
+                raise ValidationFailed(f"'limit' must be a whole number from 1 to {LIMIT_MAX}; got {raw_limit!r}.")
+            limit = int(raw_limit)
+        cursor = query.get("cursor")
+        return cls(limit=limit, start_key=decode_cursor(cursor) if cursor is not None else None)
+
+
+_CURSOR_KEYS = {"routeId", "listKey", "createdAt"}
+
+
+def encode_cursor(last_key: dict | None) -> str | None:
+    """An opaque cursor for the page after `last_key` (None when there is no next page)."""
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict:
+    """The index key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        key = None
+    if not (
+        isinstance(key, dict)
+        and set(key) == _CURSOR_KEYS
+        and all(isinstance(v, str) and v for v in key.values())
+        and key["listKey"] == LIST_KEY
+    ):
+        raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
+    return key
