@@ -1,0 +1,452 @@
+"""`python -m legwork bench ingest`: GPS ingestion through the local runtime, end to end.
+
+Starts `python -m legwork dev` on a free port (its own process, so this client's threads
+do not share its interpreter), then, on loopback only:
+
+1. as the demo admin, creates one route and N couriers (default 200), and a task per
+   courier, which the courier claims and starts, all through the API;
+2. for a bounded time (and a bounded number of batches), every courier posts a batch of
+   points every `--interval` seconds (phones post every 10 s: 1 s is 10x accelerated),
+   from a bounded pool of client threads;
+3. watches GET /live to see when each batch became visible (its newest point is the
+   task's latest position; the consumer writes a batch's points before the live item);
+4. once the queue has drained, pages every task's GET /tasks/{taskId}/track and checks
+   that the points stored are exactly the points accepted, none twice;
+5. sums what the consumer says it issued (its `ingestStats` log line per invocation):
+   DynamoDB write requests and Lambda invocations per 1,000 points.
+
+Figures only; nothing is asserted. The pieces (`Api`, `prepare_couriers`, `post_batches`,
+`read_tracks`) are what tests/integration/test_tracking_e2e.py drives too.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode, urlsplit
+
+from legwork import ROOT
+
+DEMO_ADMIN = ("admin", "legwork-demo")
+COURIER_PASSWORD = "legwork-bench-courier"
+# A 2 km L through Berlin-Mitte: east, then north.
+ROUTE = [(52.5200, 13.4000), (52.5200, 13.4147), (52.5290, 13.4147)]
+
+
+class ApiError(RuntimeError):
+    """An answer the benchmark did not expect; the message has the status and body."""
+
+
+class Api:
+    """A small JSON client for the local API: one keep-alive connection per thread."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return conn
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
+                query: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """(status, decoded JSON body); one retry on a dropped keep-alive connection."""
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        for attempt in (1, 2):
+            conn = self._conn()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        return response.status, (json.loads(payload) if payload else None)
+
+    def expect(self, status: int, method: str, path: str, body: Any = None, token: str | None = None,
+               query: dict[str, Any] | None = None) -> Any:
+        got, answer = self.request(method, path, body, token, query)
+        if got != status:
+            raise ApiError(f"{method} {path}: expected {status}, got {got}: {json.dumps(answer)[:300]}")
+        return answer
+
+
+def login(api: Api, username: str, password: str, timeout_s: float = 60.0) -> dict:
+    """POST /auth/login's answer, retried while demo users are still being written."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, answer = api.request("POST", "/auth/login", {"username": username, "password": password})
+        if status == 200:
+            return answer
+        if time.monotonic() > deadline:
+            raise ApiError(f"login as {username} failed: {status} {answer}")
+        time.sleep(0.2)
+
+
+@dataclass
+class Posted:
+    """One accepted batch: when it was sent and when its newest point became visible."""
+
+    task_id: str
+    newest_ts: str
+    points: int
+    sent_at: float
+    visible_at: float | None = None
+
+
+@dataclass
+class Courier:
+    """A courier with a token and the task they are running, and what they posted."""
+
+    username: str
+    user_id: str
+    token: str
+    task_id: str = ""
+    sent: list[dict] = field(default_factory=list)  # every accepted point, as posted
+    posted: list[Posted] = field(default_factory=list)
+    refused: int = 0
+    last_ts: datetime | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def iso_ms(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def prepare_couriers(api: Api, count: int, *, admin_token: str, threads: int = 8, prefix: str | None = None,
+                     route: list[tuple[float, float]] = ROUTE) -> tuple[str, list[Courier]]:
+    """One route, `count` new couriers, and a started task for each, all through the API."""
+    prefix = prefix or f"bench{uuid.uuid4().hex[:6]}"
+    route_id = api.expect(201, "POST", "/routes", {
+        "name": f"{prefix} route", "waypoints": [{"lat": lat, "lng": lng} for lat, lng in route]},
+        admin_token)["routeId"]
+    now = datetime.now(timezone.utc)
+    window = {"start": iso_ms(now - timedelta(hours=1)), "end": iso_ms(now + timedelta(hours=8))}
+
+    def one(i: int) -> Courier:
+        username = f"{prefix}-c{i:04d}"
+        api.expect(201, "POST", "/users", {"username": username, "password": COURIER_PASSWORD, "role": "courier"},
+                   admin_token)
+        session = login(api, username, COURIER_PASSWORD)
+        courier = Courier(username=username, user_id=session["user"]["userId"], token=session["token"])
+        task = api.expect(201, "POST", "/tasks", {
+            "routeId": route_id, "title": f"{prefix} task {i}",
+            "bonus": {"amount": "5.00", "currency": "EUR"}, "window": window}, admin_token)
+        courier.task_id = task["taskId"]
+        api.expect(200, "POST", f"/tasks/{courier.task_id}/claim", {}, courier.token)
+        api.expect(200, "POST", f"/tasks/{courier.task_id}/start", {}, courier.token)
+        return courier
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        couriers = list(pool.map(one, range(count)))
+    return route_id, couriers
+
+
+def walk_point(step: int, total: int, route: list[tuple[float, float]] = ROUTE) -> tuple[float, float]:
+    """Where a courier is after `step` of `total` steps along `route` (linear in each leg)."""
+    legs = len(route) - 1
+    f = min(1.0, step / max(1, total)) * legs
+    leg = min(int(f), legs - 1)
+    t = f - leg
+    (a_lat, a_lng), (b_lat, b_lng) = route[leg], route[leg + 1]
+    return round(a_lat + t * (b_lat - a_lat), 7), round(a_lng + t * (b_lng - a_lng), 7)
+
+
+def post_batch(api: Api, courier: Courier, size: int, *, total_steps: int) -> Posted | None:
+    """Post `size` new points (strictly later than the courier's previous ones); None if refused."""
+    with courier.lock:
+        now = datetime.now(timezone.utc)
+        start = max(now, courier.last_ts + timedelta(milliseconds=1)) if courier.last_ts else now
+        batch = []
+        for k in range(size):
+            at = start + timedelta(milliseconds=k)
+            lat, lng = walk_point(len(courier.sent) + k, total_steps)
+            batch.append({"lat": lat, "lng": lng, "ts": iso_ms(at), "accuracy": 5})
+        courier.last_ts = start + timedelta(milliseconds=size - 1)
+        sent_at = time.monotonic()
+        status, answer = api.request("POST", f"/tasks/{courier.task_id}/positions", {"points": batch}, courier.token)
+        if status != 202:
+            courier.refused += 1
+            return None
+        courier.sent.extend(batch)
+        posted = Posted(courier.task_id, batch[-1]["ts"], answer["accepted"], sent_at)
+        courier.posted.append(posted)
+        return posted
+
+
+def post_batches(api: Api, couriers: list[Courier], *, batches: int, size: int, threads: int,
+                 interval: float = 0.0, seconds: float | None = None) -> float:
+    """Each courier posts up to `batches` batches, `interval` s apart, for at most `seconds`; elapsed s."""
+    stop_at = time.monotonic() + seconds if seconds else None
+    lock = threading.Lock()
+    # Round-robin over couriers: (due time, courier index, batch number).
+    due = [(0.0, i, 0) for i in range(len(couriers))]
+    started = time.monotonic()
+
+    def next_job() -> tuple[float, int, int] | None:
+        with lock:
+            if not due:
+                return None
+            due.sort()
+            return due.pop(0)
+
+    def worker() -> None:
+        while True:
+            job = next_job()
+            if job is None:
+                return
+            when, index, number = job
+            wait = started + when - time.monotonic()
+            if stop_at and started + when >= stop_at:
+                continue  # past the end: drop it, the other jobs are later still
+            if wait > 0:
+                time.sleep(wait)
+            post_batch(api, couriers[index], size, total_steps=batches * size)
+            if number + 1 < batches:
+                with lock:
+                    due.append((when + interval, index, number + 1))
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return time.monotonic() - started
+
+
+class LiveWatcher:
+    """Polls GET /live and stamps each posted batch when its newest point is the task's latest."""
+
+    def __init__(self, api: Api, token: str, couriers: list[Courier], poll: float = 0.1) -> None:
+        self.api, self.token, self.poll = api, token, poll
+        self.by_task = {c.task_id: c for c in couriers}
+        self._next = {c.task_id: 0 for c in couriers}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.last: dict[str, dict] = {}
+
+    def start(self) -> "LiveWatcher":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.check()
+            self._stop.wait(self.poll)
+
+    def check(self) -> None:
+        status, answer = self.api.request("GET", "/live", token=self.token)
+        seen_at = time.monotonic()
+        if status != 200:
+            return
+        for item in answer["items"]:
+            courier = self.by_task.get(item["taskId"])
+            if courier is None:
+                continue
+            self.last[item["taskId"]] = item
+            with courier.lock:
+                posted = list(courier.posted)
+            i = self._next[item["taskId"]]
+            while i < len(posted) and posted[i].newest_ts <= item["lastSeen"]:
+                posted[i].visible_at = seen_at
+                i += 1
+            self._next[item["taskId"]] = i
+
+    def all_visible(self) -> bool:
+        return all(p.visible_at is not None for c in self.by_task.values() for p in c.posted)
+
+
+def read_tracks(api: Api, token: str, couriers: list[Courier], *, limit: int = 1000) -> dict[str, list[dict]]:
+    """Every task's whole track, page by page."""
+    tracks: dict[str, list[dict]] = {}
+    for courier in couriers:
+        items: list[dict] = []
+        cursor = None
+        while True:
+            query: dict[str, Any] = {"limit": limit}
+            if cursor:
+                query["cursor"] = cursor
+            page = api.expect(200, "GET", f"/tasks/{courier.task_id}/track", token=token, query=query)
+            items.extend(page["items"])
+            cursor = page["nextCursor"]
+            if not cursor:
+                break
+        tracks[courier.task_id] = items
+    return tracks
+
+
+def account(couriers: list[Courier], tracks: dict[str, list[dict]]) -> dict[str, int]:
+    """Points accepted vs stored: missing, duplicated and unexpected points, over all tasks."""
+    accepted = stored = missing = duplicates = unexpected = 0
+    for courier in couriers:
+        sent = {p["ts"]: p for p in courier.sent}
+        got = [p["ts"] for p in tracks.get(courier.task_id, [])]
+        accepted += len(sent)
+        stored += len(got)
+        duplicates += len(got) - len(set(got))
+        missing += len(set(sent) - set(got))
+        unexpected += len(set(got) - set(sent))
+    return {"accepted": accepted, "stored": stored, "missing": missing, "duplicates": duplicates,
+            "unexpected": unexpected}
+
+
+INGEST_LINE = re.compile(r"\|\s*(\{.*\"ingestStats\".*\})\s*$")
+
+
+def ingest_totals(log_text: str) -> dict[str, int]:
+    """Sum the consumer's `ingestStats` log lines; `invocations` counts the lines."""
+    totals: dict[str, int] = {"invocations": 0}
+    for line in log_text.splitlines():
+        match = INGEST_LINE.search(line)
+        if not match:
+            continue
+        try:
+            stats = json.loads(match.group(1))["ingestStats"]
+        except (ValueError, KeyError):
+            continue
+        totals["invocations"] += 1
+        for key, value in stats.items():
+            totals[key] = totals.get(key, 0) + int(value)
+    return totals
+
+
+def percentile(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m legwork bench ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--couriers", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long couriers post (bounded)")
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="seconds between a courier's batches (phones: 10; 1 = 10x accelerated)")
+    parser.add_argument("--batch-size", type=int, default=5, help="points per batch (1-100)")
+    parser.add_argument("--max-batches", type=int, default=1000, help="per courier, at most")
+    parser.add_argument("--threads", type=int, default=16, help="client threads posting")
+    parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for the queue to drain")
+    parser.add_argument("--moto-process", action="store_true", help="pass --moto-process to `dev`")
+    args = parser.parse_args(argv)
+    if not args.template.is_file():
+        print(f"{args.template} does not exist: run `make merge` first", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch_size <= 100:
+        parser.error("--batch-size must be 1 to 100")
+
+    from legwork.bench.local import wait_for_first_answer
+    from legwork.local.runtime import free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+    env.pop("PERSIST", None)
+    log_file = tempfile.NamedTemporaryFile("w+", prefix="legwork-bench-ingest-", suffix=".log", delete=False)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port),
+         "--quiet", "--no-timers", "--poll-interval", "0.1", *(["--moto-process"] if args.moto_process else [])],
+        env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_first_answer(port, started)
+        api = Api(f"http://127.0.0.1:{port}")
+        admin = login(api, *DEMO_ADMIN)["token"]
+        t0 = time.monotonic()
+        _, couriers = prepare_couriers(api, args.couriers, admin_token=admin)
+        setup_s = time.monotonic() - t0
+        watcher = LiveWatcher(api, admin, couriers).start()
+        elapsed = post_batches(api, couriers, batches=args.max_batches, size=args.batch_size, threads=args.threads,
+                               interval=args.interval, seconds=args.seconds)
+        drained = wait_until(watcher.all_visible, args.drain_timeout)
+        drain_s = time.monotonic() - t0 - setup_s - elapsed
+        watcher.stop()
+        tracks = read_tracks(api, admin, couriers)
+        counts = account(couriers, tracks)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log_file.seek(0)
+    totals = ingest_totals(log_file.read())
+    log_file.close()
+
+    posted = [p for c in couriers for p in c.posted]
+    lags = sorted((p.visible_at - p.sent_at) * 1000 for p in posted if p.visible_at is not None)
+    refused = sum(c.refused for c in couriers)
+    points = counts["accepted"]
+    per_k = (lambda n: n * 1000 / points) if points else (lambda n: float("nan"))
+    print(f"legwork GPS ingestion through the local runtime — {args.couriers} couriers, a batch of "
+          f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s, "
+          f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs")
+    print(f"  set-up (users, route, tasks claimed and started through the API): {setup_s:.1f} s")
+    print(f"  accepted: {len(posted)} batches, {points} points in {elapsed:.1f} s "
+          f"= {points / elapsed if elapsed else 0:.0f} points/s ({len(posted) / elapsed if elapsed else 0:.0f} POST/s); "
+          f"{refused} batches refused")
+    print(f"  drained {'' if drained else 'NOT '}within {args.drain_timeout:g} s (queue empty {drain_s:.1f} s after the last post)")
+    print(f"  lag post → visible (GET /live shows the batch's newest point; polled every 0.1 s): "
+          f"p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms over {len(lags)} batches")
+    print(f"  count check: accepted {counts['accepted']}, stored {counts['stored']}, missing {counts['missing']}, "
+          f"duplicated {counts['duplicates']}, unexpected {counts['unexpected']} → "
+          f"{'OK' if counts['accepted'] == counts['stored'] and not counts['missing'] + counts['duplicates'] else 'MISMATCH'}")
+    if totals["invocations"]:
+        print(f"  consumer, as it counted what it issued ({totals['invocations']} invocations, "
+              f"{totals.get('messages', 0)} messages, {totals.get('failed', 0)} failed):")
+        print(f"    per 1,000 points: {per_k(totals.get('write_requests', 0)):.1f} DynamoDB write requests "
+              f"(BatchWriteItem + UpdateItem), {per_k(totals.get('items_written', 0)):.0f} items written, "
+              f"{per_k(totals.get('read_requests', 0)):.1f} read requests, "
+              f"{per_k(totals['invocations']):.1f} Lambda invocations")
+        print(f"    live items: {totals.get('live_updated', 0)} updates for {totals.get('messages', 0)} batches "
+              f"({totals.get('live_stale', 0)} late batches left them as they were); "
+              f"{totals.get('unprocessed_retries', 0)} UnprocessedItems retries")
+        print("    for comparison, one PutItem per point and one live update per point: "
+              "2,000 write requests per 1,000 points")
+    else:
+        print(f"  no consumer statistics found in the runtime's log ({log_file.name})")
+    print("  API side, per batch: one GetItem (the task) and one SQS SendMessage; nothing written to DynamoDB")
+    os.unlink(log_file.name)
+    return 0
