@@ -1,0 +1,124 @@
+"""GPS ingestion end to end through the local runtime and the merged application.
+
+20 couriers, each with a task created, claimed and started through the API, post 50
+batches of positions; the queue's consumer runs as the template wires it (batch size,
+window, partial failures, redrive). Every accepted point must be in its task's track
+exactly once, nothing may be left in the DLQ, and GET /live must show each courier's
+last position.
+"""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from legwork import ROOT
+from legwork.bench.ingest import (
+    DEMO_ADMIN, Api, LiveWatcher, account, login, post_batches, prepare_couriers, read_tracks, wait_until,
+)
+from legwork.local.runtime import LocalRuntime, Options, free_port
+
+COURIERS = 20
+BATCHES = 50
+POINTS_PER_BATCH = 2
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    from legwork.merge import merge
+
+    template = tmp_path_factory.mktemp("tracking_e2e") / "template.yaml"
+    template.write_text(merge(ROOT).template_text(), encoding="utf-8")
+    runtime = LocalRuntime(Options(template=template, root=ROOT, port=free_port(), poll_interval=0.05,
+                                   pool_size=2, timers=False, access_log=False))
+    runtime.start()
+    assert runtime.seeded.wait(60), "demo users were not written"
+    yield runtime
+    runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def api(runtime) -> Api:
+    return Api(runtime.url)
+
+
+@pytest.fixture(scope="module")
+def admin(api) -> str:
+    return login(api, *DEMO_ADMIN)["token"]
+
+
+@pytest.fixture(scope="module")
+def ingested(runtime, api, admin):
+    """Couriers that have posted every batch, once the consumer has caught up with them."""
+    _, couriers = prepare_couriers(api, COURIERS, admin_token=admin, threads=4, prefix="e2e")
+    post_batches(api, couriers, batches=BATCHES, size=POINTS_PER_BATCH, threads=4)
+    watcher = LiveWatcher(api, admin, couriers)
+
+    def caught_up() -> bool:
+        watcher.check()
+        return watcher.all_visible()
+
+    assert wait_until(caught_up, timeout=120, interval=0.2), "the consumer did not catch up within 120 s"
+    return couriers
+
+
+def test_every_batch_is_accepted(ingested):
+    assert [c.refused for c in ingested] == [0] * COURIERS
+    assert [len(c.posted) for c in ingested] == [BATCHES] * COURIERS
+    assert all(p.points == POINTS_PER_BATCH for c in ingested for p in c.posted)
+
+
+def test_every_point_is_in_its_track_exactly_once(ingested, api, admin):
+    tracks = read_tracks(api, admin, ingested, limit=37)  # an odd page size: pages end mid-batch
+
+    counts = account(ingested, tracks)
+
+    assert counts == {"accepted": COURIERS * BATCHES * POINTS_PER_BATCH, "stored": COURIERS * BATCHES * POINTS_PER_BATCH,
+                      "missing": 0, "duplicates": 0, "unexpected": 0}
+    for courier in ingested:
+        track = tracks[courier.task_id]
+        assert [p["ts"] for p in track] == sorted(p["ts"] for p in track)  # time order
+        assert [(p["lat"], p["lng"], p["ts"]) for p in track] == [(p["lat"], p["lng"], p["ts"]) for p in courier.sent]
+
+
+def test_the_courier_reads_their_own_track(ingested, api):
+    courier = ingested[0]
+    page = api.expect(200, "GET", f"/tasks/{courier.task_id}/track", token=courier.token, query={"limit": 5})
+
+    assert [p["ts"] for p in page["items"]] == [p["ts"] for p in courier.sent[:5]]
+
+
+def test_live_shows_each_couriers_last_position(ingested, api, admin):
+    answer = api.expect(200, "GET", "/live", token=admin)
+
+    entries = {e["taskId"]: e for e in answer["items"]}
+    for courier in ingested:
+        entry = entries[courier.task_id]
+        last = courier.sent[-1]
+        assert entry["courier"] == {"userId": courier.user_id, "username": courier.username}
+        assert (entry["position"]["lat"], entry["position"]["lng"], entry["position"]["ts"]) == (
+            last["lat"], last["lng"], last["ts"])
+        assert entry["lastSeen"] == last["ts"]
+        assert 0 < entry["progress"] <= 1
+
+
+def test_nothing_is_left_in_the_queue_or_the_dlq(ingested, runtime):
+    sqs = boto3.client("sqs", endpoint_url=runtime.endpoint_url, region_name="us-east-1")
+
+    for queue in ("PositionsQueue", "PositionsDLQ"):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=runtime.stack.name(queue),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        assert int(attributes["ApproximateNumberOfMessages"]) == 0, queue
+        assert int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0, queue
+
+
+def test_a_completed_task_leaves_the_live_map(ingested, api, admin):
+    courier = ingested[-1]
+    api.expect(200, "POST", f"/tasks/{courier.task_id}/complete", {}, courier.token)
+
+    answer = api.expect(200, "GET", "/live", token=admin)
+
+    assert courier.task_id not in {e["taskId"] for e in answer["items"]}
+    status, body = api.request("POST", f"/tasks/{courier.task_id}/positions",
+                               {"points": [{"lat": 52.52, "lng": 13.4, "ts": courier.sent[-1]["ts"]}]}, courier.token)
+    assert status == 409, body
