@@ -242,6 +242,7 @@ class Ingest:
         self.result = IngestResult()
         self._task_items: dict[str, dict] = {}
         self._live_items: dict[str, dict] = {}
+        self._missing: set[str] = set()  # looked up in `prefetch` and not found
         self._staged: list[_Staged] = []
 
     def prefetch(self, bodies: list[str]) -> None:
@@ -265,6 +266,7 @@ class Ingest:
                               usage=self.result.usage, resource=self.tracking.resource)
             self._task_items.update({item["taskId"]: item for item in found[self.tasks.name]})
             self._live_items.update({item["taskId"]: item for item in found[self.tracking.name] if "taskId" in item})
+            self._missing.update(set(chunk) - set(self._task_items))
 
     def stage(self, key: Hashable, body: str) -> QueuedBatch:
         """Accept one message for `commit`; `PoisonMessage` if it can never be stored."""
@@ -272,8 +274,10 @@ class Ingest:
         try:
             batch = QueuedBatch.from_message(body)
             if batch.task_id not in self._task_items:
-                task = self.tasks.get(batch.task_id)
-                self.result.usage.read_requests += 1
+                task = None
+                if batch.task_id not in self._missing:
+                    task = self.tasks.get(batch.task_id)
+                    self.result.usage.read_requests += 1
                 if task is None:
                     raise PoisonMessage(f"there is no task {batch.task_id}")
                 self._task_items[batch.task_id] = task
