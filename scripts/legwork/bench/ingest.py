@@ -223,8 +223,8 @@ def post_batches(api: Api, couriers: list[Courier], *, batches: int, size: int, 
                 return
             when, index, number = job
             wait = started + when - time.monotonic()
-            if stop_at and started + when >= stop_at:
-                continue  # past the end: drop it, the other jobs are later still
+            if stop_at and max(started + when, time.monotonic()) >= stop_at:
+                continue  # time is up (or the job is due after it): drop it
             if wait > 0:
                 time.sleep(wait)
             post_batch(api, couriers[index], size, total_steps=batches * size)
@@ -368,6 +368,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=5, help="points per batch (1-100)")
     parser.add_argument("--max-batches", type=int, default=1000, help="per courier, at most")
     parser.add_argument("--threads", type=int, default=16, help="client threads posting")
+    parser.add_argument("--poll", type=float, default=0.5,
+                        help="seconds between GET /live polls that stamp batches visible (the lag's resolution)")
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for the queue to drain")
     parser.add_argument("--moto-process", action="store_true", help="pass --moto-process to `dev`")
     args = parser.parse_args(argv)
@@ -397,7 +399,7 @@ def main(argv: list[str]) -> int:
         t0 = time.monotonic()
         _, couriers = prepare_couriers(api, args.couriers, admin_token=admin)
         setup_s = time.monotonic() - t0
-        watcher = LiveWatcher(api, admin, couriers).start()
+        watcher = LiveWatcher(api, admin, couriers, poll=args.poll).start()
         elapsed = post_batches(api, couriers, batches=args.max_batches, size=args.batch_size, threads=args.threads,
                                interval=args.interval, seconds=args.seconds)
         drained = wait_until(watcher.all_visible, args.drain_timeout)
@@ -419,7 +421,8 @@ def main(argv: list[str]) -> int:
     lags = sorted((p.visible_at - p.sent_at) * 1000 for p in posted if p.visible_at is not None)
     refused = sum(c.refused for c in couriers)
     points = counts["accepted"]
-    per_k = (lambda n: n * 1000 / points) if points else (lambda n: float("nan"))
+    consumed = totals.get("points", 0)  # what the consumer saw before the runtime stopped
+    per_k = (lambda n: n * 1000 / consumed) if consumed else (lambda n: float("nan"))
     print(f"legwork GPS ingestion through the local runtime — {args.couriers} couriers, a batch of "
           f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s, "
           f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs")
@@ -428,14 +431,14 @@ def main(argv: list[str]) -> int:
           f"= {points / elapsed if elapsed else 0:.0f} points/s ({len(posted) / elapsed if elapsed else 0:.0f} POST/s); "
           f"{refused} batches refused")
     print(f"  drained {'' if drained else 'NOT '}within {args.drain_timeout:g} s (queue empty {drain_s:.1f} s after the last post)")
-    print(f"  lag post → visible (GET /live shows the batch's newest point; polled every 0.1 s): "
+    print(f"  lag post → visible (GET /live shows the batch's newest point; polled every {args.poll:g} s): "
           f"p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms over {len(lags)} batches")
     print(f"  count check: accepted {counts['accepted']}, stored {counts['stored']}, missing {counts['missing']}, "
           f"duplicated {counts['duplicates']}, unexpected {counts['unexpected']} → "
           f"{'OK' if counts['accepted'] == counts['stored'] and not counts['missing'] + counts['duplicates'] else 'MISMATCH'}")
     if totals["invocations"]:
         print(f"  consumer, as it counted what it issued ({totals['invocations']} invocations, "
-              f"{totals.get('messages', 0)} messages, {totals.get('failed', 0)} failed):")
+              f"{totals.get('messages', 0)} messages, {consumed} points, {totals.get('failed', 0)} failed):")
         print(f"    per 1,000 points: {per_k(totals.get('write_requests', 0)):.1f} DynamoDB write requests "
               f"(BatchWriteItem + UpdateItem), {per_k(totals.get('items_written', 0)):.0f} items written, "
               f"{per_k(totals.get('read_requests', 0)):.1f} read requests, "

@@ -218,34 +218,34 @@ class TrackingTable:
 
     def put_live(self, task_id: str, fields: dict[str, Any], *, previous_ts: str | None, new_ts: str,
                  in_index: bool, usage: Usage | None = None) -> bool:
-        """Set the live item to `fields` unless another writer got there first; False if so.
+        """Replace the live item with `fields` unless another writer got there first; False if so.
 
         The condition holds only if the item is still as read (`lastTs` equals
         `previous_ts`, or no item) and is older than `new_ts`: a late, older batch never
         moves the courier back, and two consumers of the same task never add the same
-        stretch of distance twice.
+        stretch of distance twice. A whole-item put (one condition, no update expression)
+        costs the same write unit as an update; leaving out `livePk`/`liveSk` takes the
+        item out of the `live` index.
         """
-        names = {f"#f{i}": name for i, name in enumerate(fields)}
-        values = {f":f{i}": value for i, value in enumerate(fields.values())}
-        sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
-        names.update({"#lt": "lastTs", "#lp": "livePk", "#ls": "liveSk"})
-        values[":new"] = new_ts
-        sets.append("#lt = :new")
+        item = {k: v for k, v in fields.items() if v is not None}
+        item.update(self.live_key(task_id), lastTs=new_ts)
         if in_index:
-            values.update({":lp": LIVE_PARTITION, ":ls": task_id})
-            update = "SET " + ", ".join(sets + ["#lp = :lp", "#ls = :ls"])
-        else:
-            update = "SET " + ", ".join(sets) + " REMOVE #lp, #ls"
+            item.update(livePk=LIVE_PARTITION, liveSk=task_id)
+        names = {"#lt": "lastTs"}
+        values: dict[str, Any] = {":new": new_ts}
         if previous_ts is None:
             condition = "attribute_not_exists(#lt)"
+            values = {}
         else:
             condition = "#lt = :prev AND #lt < :new"
             values[":prev"] = previous_ts
+        args: dict[str, Any] = {"Item": item, "ConditionExpression": condition, "ExpressionAttributeNames": names}
+        if values:
+            args["ExpressionAttributeValues"] = values
         if usage:
             usage.write_requests += 1
         try:
-            self.table.update_item(Key=self.live_key(task_id), UpdateExpression=update, ConditionExpression=condition,
-                                   ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            self.table.put_item(**args)
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
         if usage:
