@@ -440,7 +440,7 @@ def main(argv: list[str]) -> int:
         print(f"  consumer, as it counted what it issued ({totals['invocations']} invocations, "
               f"{totals.get('messages', 0)} messages, {consumed} points, {totals.get('failed', 0)} failed):")
         print(f"    per 1,000 points: {per_k(totals.get('write_requests', 0)):.1f} DynamoDB write requests "
-              f"(BatchWriteItem + UpdateItem), {per_k(totals.get('items_written', 0)):.0f} items written, "
+              f"(BatchWriteItem of points + conditional PutItem of live items), {per_k(totals.get('items_written', 0)):.0f} items written, "
               f"{per_k(totals.get('read_requests', 0)):.1f} read requests, "
               f"{per_k(totals['invocations']):.1f} Lambda invocations")
         print(f"    live items: {totals.get('live_updated', 0)} updates for {totals.get('messages', 0)} batches "

@@ -58,7 +58,10 @@ def test_consumer_drains_in_throttled_batches_with_partial_failures():
     assert event["Type"] == "SQS"
     assert props["Queue"] == {"Fn::GetAtt": ["PositionsQueue", "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["BatchSize"] > 10 and props["MaximumBatchingWindowInSeconds"] >= 1  # SQS needs a window above 10
+    # Lambda needs a batching window of at least 1 s for batches of more than 10 SQS messages.
+    assert props["BatchSize"] > 10
+    assert props["MaximumBatchingWindowInSeconds"] == {"Ref": "PositionsBatchWindowSeconds"}
+    assert TEMPLATE["Parameters"]["PositionsBatchWindowSeconds"]["MinValue"] >= 1
     assert "MaximumConcurrency" in props["ScalingConfig"]
     # Lambda refuses a mapping whose queue hides messages for less than the function may run.
     assert RESOURCES["PositionsQueue"]["Properties"]["VisibilityTimeout"] >= 6 * consumer["Timeout"]
