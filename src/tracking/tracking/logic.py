@@ -45,6 +45,7 @@ logger = Logger(child=True)
 
 IN_PROGRESS = "in_progress"
 LIVE_ATTEMPTS = 5
+MAX_TASK_ID = 64
 ROUTE_CACHE_SECONDS = 300.0
 Clock = Callable[[], datetime]
 
@@ -78,7 +79,8 @@ class TrackingService:
         self.clock = clock
 
     def _task(self, task_id: str) -> dict:
-        task = self.tasks.get(task_id)
+        # An id no task can have (the API's schema allows 1-64 characters) is simply unknown.
+        task = self.tasks.get(task_id) if 0 < len(task_id) <= MAX_TASK_ID else None
         if task is None:
             raise NotFound(f"There is no task {task_id}.")
         return task
@@ -99,7 +101,7 @@ class TrackingService:
         if task.get("status") != IN_PROGRESS:
             raise Conflict(
                 f"Task {task_id} is {task.get('status')}; positions are accepted only while it is in progress"
-                + (" (POST /tasks/{taskId}/start first)." if task.get("status") == "claimed" else "."),
+                + (f" (POST /tasks/{task_id}/start first)." if task.get("status") == "claimed" else "."),
                 code="TaskNotInProgress",
             )
         started = task.get("startedAt")
