@@ -71,55 +71,7 @@ def webhook():
 
 
 @pytest.fixture(scope="module")
-def atomic_dynamodb():
-    """Make the in-process moto server as atomic as DynamoDB, for the two things this test needs.
-
-    moto (5.2) applies a TransactWriteItems by deep-copying the tables it touches and, when
-    a condition fails, putting the copies back in place of the tables:
-
-    - with no lock: under concurrent requests a refused claim restores a copy taken before
-      the winner's write and erases it (seen here: the winner's counter item lost, or left
-      without `activeTasks`, in most runs). So moto's DynamoDB dispatch is serialised; the
-      claims still race through the API, the authorizer and six concurrent Lambda workers;
-    - the copy has a new stream shard object, while every open shard iterator (the local
-      runtime's stream pump) holds the old one: after the first refused claim the pump
-      never sees another record. So the old shard object is kept, with the restored records.
-
-    Both are emulator defects, not DynamoDB behaviour: the local runtime should carry the
-    same fix for `make dev` (reported to the lead).
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original_call, original_transact = DynamoHandler.call_action, DynamoDBBackend.transact_write_items
-
-    def call_action(self):
-        with lock:
-            return original_call(self)
-
-    def transact_write_items(self, transact_items):
-        shards = {name: table.stream_shard for name, table in self.tables.items()
-                  if getattr(table, "stream_shard", None) is not None}
-        try:
-            return original_transact(self, transact_items)
-        finally:
-            for name, shard in shards.items():
-                table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard:  # rolled back: a copy
-                    shard.items[:] = table.stream_shard.items
-                    shard.table = table
-                    table.stream_shard = shard
-
-    DynamoHandler.call_action = call_action
-    DynamoDBBackend.transact_write_items = transact_write_items
-    yield
-    DynamoHandler.call_action = original_call
-    DynamoDBBackend.transact_write_items = original_transact
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, webhook, atomic_dynamodb):
+def app(tmp_path_factory, webhook):
     """The merged application in the local runtime, its webhook parameter pointing at `webhook`."""
     from legwork.merge import merge
 
@@ -129,8 +81,6 @@ def app(tmp_path_factory, webhook, atomic_dynamodb):
                                    access_log=False, poll_interval=0.1, seed=False, pool_size=6))
     runtime.start()
     try:
-        # The moto server must run in this process for `atomic_dynamodb` to apply.
-        assert not runtime._own_process, "another local runtime is running in this process; run this module alone"
         # Before any task exists: the notifier caches the parameter once it has read it.
         aws(runtime, "ssm").put_parameter(Name=runtime.stack.name("NotificationsWebhookUrl"), Value=webhook.url,
                                           Type="String", Overwrite=True)

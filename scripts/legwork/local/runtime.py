@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from legwork import yamlcfn
-from legwork.local import state
+from legwork.local import moto_patches, state
 from legwork.local.events import EventSources
 from legwork.local.gateway import ApiModel, Gateway
 from legwork.local.logs import log
@@ -105,6 +105,7 @@ class LocalRuntime:
         if self._own_process:
             self._moto = _MotoProcess(moto_port)
         else:
+            moto_patches.apply()
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self._moto.start()
         # `localhost`, not 127.0.0.1: moto would read the first label of the host as a bucket.
@@ -196,7 +197,9 @@ class _MotoProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+             "from legwork.local.moto_patches import serve; serve(int(sys.argv[2]))",
+             str(Path(__file__).resolve().parents[2]), str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
