@@ -1,8 +1,9 @@
 """The tracking table, the positions queue and the reads of tasks and routes; AWS shapes stay here.
 
     >>> tracking = TrackingTable(os.environ["TRACKING_TABLE"])
-    >>> tracking.put_points([{"pk": "TASK#t1", "sk": "PT#…", "lat": Decimal("52.52"), …}])
-    []
+    >>> tracking.put_points(point_items)          # BatchWriteItem, 25 a request
+    []                                            # nothing left unwritten
+    >>> items, last = tracking.track_page("t1", limit=100, after=None)
 
 The TrackingTable holds, under the partition `TASK#<taskId>`:
 
