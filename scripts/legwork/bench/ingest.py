@@ -425,7 +425,7 @@ def main(argv: list[str]) -> int:
     per_k = (lambda n: n * 1000 / consumed) if consumed else (lambda n: float("nan"))
     print(f"legwork GPS ingestion through the local runtime — {args.couriers} couriers, a batch of "
           f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s, "
-          f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs")
+          f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
     print(f"  set-up (users, route, tasks claimed and started through the API): {setup_s:.1f} s")
     print(f"  accepted: {len(posted)} batches, {points} points in {elapsed:.1f} s "
           f"= {points / elapsed if elapsed else 0:.0f} points/s ({len(posted) / elapsed if elapsed else 0:.0f} POST/s); "
@@ -451,5 +451,7 @@ def main(argv: list[str]) -> int:
     else:
         print(f"  no consumer statistics found in the runtime's log ({log_file.name})")
     print("  API side, per batch: one GetItem (the task) and one SQS SendMessage; nothing written to DynamoDB")
+    print("  local limits: one consumer invocation at a time (AWS runs up to the template's MaximumConcurrency),"
+          " and moto answers a GSI query by scanning the table, so GET /live slows as points accumulate")
     os.unlink(log_file.name)
     return 0
