@@ -112,6 +112,17 @@ def test_nothing_is_left_in_the_queue_or_the_dlq(ingested, runtime):
         assert int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0, queue
 
 
+def test_a_bad_point_is_refused_through_the_api_naming_it(ingested, api):
+    courier = ingested[0]
+    good = {"lat": 52.52, "lng": 13.4, "ts": courier.sent[-1]["ts"]}
+
+    status, body = api.request("POST", f"/tasks/{courier.task_id}/positions",
+                               {"points": [good, {**good, "lat": 91}]}, courier.token)
+
+    assert status == 400, body
+    assert "Point 1 (points[1])" in body["error"]["message"] and "'lat'" in body["error"]["message"]
+
+
 def test_a_completed_task_leaves_the_live_map(ingested, api, admin):
     courier = ingested[-1]
     api.expect(200, "POST", f"/tasks/{courier.task_id}/complete", {}, courier.token)

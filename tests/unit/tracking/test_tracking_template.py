@@ -134,3 +134,11 @@ def _request_validator() -> jsonschema.Validator:
 ])
 def test_the_request_schema_is_strict(body, valid):
     assert _request_validator().is_valid(body) is valid
+
+
+def test_positions_bodies_are_checked_by_the_function_so_the_400_names_the_point():
+    operation = SWAGGER["paths"]["/tasks/{taskId}/positions"]["post"]
+
+    assert operation["x-amazon-apigateway-request-validator"] == "params-only"
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TrackingPositionsRequest"}
