@@ -1,0 +1,246 @@
+"""The incremental builder: `.aws-sam/build` as `sam build` writes it, rewritten only where needed.
+
+Real pip against the package index, with small requirement sets, in temporary trees.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from legwork.build import Builder, BuildError, DependencyError
+from legwork.build.deps import DependencyCache, platform_tags, trim
+from legwork.yamlcfn import load
+
+TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Architectures: [x86_64]
+    Layers:
+      - !Ref SharedLayer
+Resources:
+  SharedLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: layer
+      CompatibleRuntimes: [python3.12]
+    Metadata:
+      BuildMethod: python3.12
+      BuildArchitecture: x86_64
+  AlphaFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/alpha
+      Handler: alpha.handlers.handle
+  BetaFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/beta
+      Handler: beta.handlers.handle
+  GammaFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/gamma
+      Handler: gamma.handlers.handle
+      Architectures: [arm64]
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def make_app(root: Path) -> Path:
+    write(root / "template.yaml", TEMPLATE)
+    for name in ("alpha", "beta", "gamma"):
+        write(root / f"src/{name}/{name}/__init__.py", "")
+        write(root / f"src/{name}/{name}/handlers.py", f"import six\n\ndef handle(event, context):\n    return '{name}'\n")
+        write(root / f"src/{name}/template.yaml", "Resources: {}\n")  # describes, never runs
+        write(root / f"src/{name}/{name}/__pycache__/handlers.cpython-311.pyc", "junk")
+    write(root / "src/alpha/requirements.txt", "six==1.16.0\n")
+    write(root / "src/beta/requirements.txt", "# the same set as alpha\nsix==1.16.0\n")
+    write(root / "src/gamma/requirements.txt", "six==1.16.0\nMarkupSafe==2.1.5\n")
+    write(root / "layer/shared/__init__.py", "VALUE = 42\n")
+    write(root / "layer/requirements.txt", "# nothing beyond the code\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def deps_cache(tmp_path_factory) -> DependencyCache:
+    """One dependency cache for the module: keys already installed are reused across tests."""
+    return DependencyCache(tmp_path_factory.mktemp("deps"))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    return make_app(tmp_path / "app")
+
+
+def builder(root: Path, deps: DependencyCache, **kwargs) -> Builder:
+    return Builder(root, root / "template.yaml", deps=deps, echo=lambda *_: None, **kwargs)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_the_build_has_sam_builds_layout_and_handlers_import(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    build = app / ".aws-sam" / "build"
+    template = load(build / "template.yaml")
+    resources = template["Resources"]
+    assert resources["SharedLayer"]["Properties"]["ContentUri"] == "SharedLayer"
+    assert (build / "SharedLayer" / "python" / "shared" / "__init__.py").is_file()
+    for name in ("Alpha", "Beta", "Gamma"):
+        code_uri = resources[f"{name}Function"]["Properties"]["CodeUri"]
+        assert (build / code_uri).is_dir()
+    assert not list(build.rglob("__pycache__")) and not list(build.rglob("template.yaml"))[1:]
+    assert not (build / "AlphaFunction" / "requirements.txt").exists()
+    # The handler module imports from its artifact folder, with its layer on the path, as in Lambda.
+    check = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
+        "import importlib; m = importlib.import_module('alpha.handlers'); import shared; "
+        "assert m.handle(None, None) == 'alpha' and shared.VALUE == 42"
+    )
+    subprocess.run([sys.executable, "-c", check, str(build / "AlphaFunction"), str(build / "SharedLayer" / "python")],
+                   check=True, cwd="/")
+
+
+def test_a_build_where_nothing_changed_rewrites_no_file(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    before = snapshot(app / ".aws-sam")
+    state_before = snapshot(app / ".legwork")
+    report = builder(app, deps_cache).build()
+    assert report.changed == [] and not report.template_written
+    assert snapshot(app / ".aws-sam") == before
+    assert snapshot(app / ".legwork") == state_before
+
+
+def test_a_code_edit_rewrites_only_that_artifact_and_deleted_files_disappear(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    build = app / ".aws-sam" / "build"
+    write(app / "src/alpha/alpha/extra.py", "X = 1\n")
+    builder(app, deps_cache).build()
+    before = {name: snapshot(build / name) for name in ("BetaFunction", "GammaFunction", "SharedLayer")}
+    handler = app / "src/alpha/alpha/handlers.py"
+    handler.write_text(handler.read_text().replace("'alpha'", "'alpha v2'"))
+    (app / "src/alpha/alpha/extra.py").unlink()
+    report = builder(app, deps_cache).build()
+    assert [r.logical_id for r in report.changed] == ["AlphaFunction"]
+    assert "alpha v2" in (build / "AlphaFunction/alpha/handlers.py").read_text()
+    assert not (build / "AlphaFunction/alpha/extra.py").exists()
+    assert (build / "AlphaFunction/six.py").exists()  # its dependencies stay
+    assert {name: snapshot(build / name) for name in before} == before
+
+
+def test_a_requirements_edit_reinstalls_only_that_key(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    write(app / "src/gamma/requirements.txt", "six==1.16.0\nMarkupSafe==2.1.4\n")
+    report = builder(app, deps_cache).build()
+    by_id = {r.logical_id: r for r in report.results}
+    assert by_id["GammaFunction"].deps == "installed" and report.installed_keys == 1
+    assert {by_id[n].deps for n in ("AlphaFunction", "BetaFunction")} == {"cached"}
+    assert [r.logical_id for r in report.changed] == ["GammaFunction"]
+    assert list((app / ".aws-sam/build/GammaFunction").glob("MarkupSafe-2.1.4.dist-info"))
+    assert not list((app / ".aws-sam/build/GammaFunction").glob("MarkupSafe-2.1.5.dist-info"))
+
+
+def test_functions_with_the_same_requirements_share_one_install(app: Path, tmp_path: Path) -> None:
+    fresh = DependencyCache(tmp_path / "fresh-deps")
+    report = builder(app, fresh).build()
+    entries = [p for p in (tmp_path / "fresh-deps").iterdir() if p.is_dir()]
+    assert len(entries) == 2  # {six} for alpha and beta (comments aside), {six, MarkupSafe} for gamma
+    assert report.installed_keys == 2
+    alpha = app / ".aws-sam/build/AlphaFunction/six.py"
+    beta = app / ".aws-sam/build/BetaFunction/six.py"
+    assert alpha.stat().st_ino == beta.stat().st_ino  # hard links to the one cached install
+
+
+def test_an_arm64_function_gets_aarch64_shared_objects(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    objects = list((app / ".aws-sam/build/GammaFunction/markupsafe").glob("*.so"))
+    assert objects, "MarkupSafe's compiled speedups should be there"
+    for shared_object in objects:
+        assert "aarch64" in shared_object.name
+        header = shared_object.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_a_package_without_a_wheel_for_the_target_fails_naming_it(app: Path, deps_cache: DependencyCache) -> None:
+    write(app / "src/beta/requirements.txt", "pycrypto==2.6.1\n")  # an sdist only: never built for Lambda here
+    with pytest.raises(DependencyError) as info:
+        builder(app, deps_cache).build()
+    message = str(info.value)
+    assert "pycrypto" in message and "no wheel for python3.12 on x86_64" in message
+    assert "Nothing was installed for another platform" in message
+
+
+def test_a_function_over_the_unzipped_limit_fails_naming_the_largest_packages(app: Path, deps_cache: DependencyCache) -> None:
+    with pytest.raises(BuildError) as info:
+        builder(app, deps_cache, size_limit=20_000).build()
+    message = str(info.value)
+    assert message.startswith("AlphaFunction: ") and "over Lambda's 20,000" in message
+    assert "Largest: AlphaFunction/six.py 34.5 kB" in message
+
+
+def test_platform_tags_cover_amazon_linux_2023() -> None:
+    tags = platform_tags("python3.12", "arm64")
+    assert "manylinux_2_34_aarch64" in tags and "manylinux_2_28_aarch64" in tags and "manylinux2014_aarch64" in tags
+    assert not any("x86_64" in t for t in tags) and "manylinux_2_35_aarch64" not in tags
+
+
+def test_trim_removes_what_lambda_does_not_run_and_keeps_pinned_sdks(tmp_path: Path) -> None:
+    for relative in ("boto3/__init__.py", "botocore/__init__.py", "boto3-1.0.dist-info/METADATA",
+                     "pkg/__init__.py", "pkg/__pycache__/x.cpython-312.pyc", "pkg/tests/test_x.py",
+                     "pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/RECORD", "pkg-1.0.dist-info/licenses/LICENSE",
+                     "bin/tool"):
+        write(tmp_path / "a" / relative, "x")
+    trim(tmp_path / "a")
+    left = sorted(str(p.relative_to(tmp_path / "a")) for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert left == ["pkg-1.0.dist-info/METADATA", "pkg/__init__.py"]
+    write(tmp_path / "b" / "boto3/__init__.py", "x")
+    trim(tmp_path / "b", keep={"boto3"})
+    assert (tmp_path / "b" / "boto3/__init__.py").exists()
+
+
+def test_sam_package_accepts_the_built_output(app: Path, deps_cache: DependencyCache, tmp_path: Path) -> None:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from legwork.local.runtime import free_port
+
+    builder(app, deps_cache).build()
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://localhost:{port}"
+        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1",
+               "SAM_CLI_TELEMETRY": "0"}
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="artifacts")
+        out = tmp_path / "packaged.yaml"
+        sam = Path(sys.executable).parent / "sam"
+        proc = subprocess.run([str(sam), "package", "--s3-bucket", "artifacts", "--output-template-file", str(out)],
+                              cwd=app, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        packaged = load(out)["Resources"]
+        uris = [packaged[f"{n}Function"]["Properties"]["CodeUri"] for n in ("Alpha", "Beta", "Gamma")]
+        uris.append(packaged["SharedLayer"]["Properties"]["ContentUri"])
+        assert all(str(u).startswith("s3://artifacts/") for u in uris)
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="artifacts")["Contents"]}
+        assert {u.removeprefix("s3://artifacts/") for u in uris} <= keys
+    finally:
+        server.stop()
