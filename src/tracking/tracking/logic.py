@@ -283,7 +283,9 @@ class Ingest:
                 if task is None:
                     raise PoisonMessage(f"there is no task {batch.task_id}")
                 self._task_items[batch.task_id] = task
-        except PoisonMessage:
+        except PoisonMessage as poison:
+            # Retried until maxReceiveCount, then in the DLQ: say why, once per delivery.
+            logger.warning("message refused", extra={"messageId": str(key), "reason": str(poison)})
             self.result.poisoned += 1
             raise
         self._staged.append(_Staged(key, batch))
