@@ -1,10 +1,9 @@
 """The tracking resource's stack in moto, made from the templates, and helpers to drive it.
 
 Uses the suite-wide `aws_stack` (the whole merged template) when it can be built; when it
-cannot (a fragment of another resource is missing or broken), provisions
-src/tracking/template.yaml with the TasksTable and RoutesTable of src/tasks and src/routes,
-so no table's schema is restated here. Only if those fragments do not exist yet does it
-fall back to tables with the data contract's keys (PK taskId / routeId).
+cannot (another resource's fragment is broken mid-edit), provisions src/tracking/template.yaml
+with the TasksTable and RoutesTable of src/tasks and src/routes, so no table's schema is
+restated here.
 """
 from __future__ import annotations
 
@@ -25,17 +24,8 @@ if str(ROOT) not in sys.path:  # for `tests.support`
 
 TRACKING_FUNCTIONS = ("PostPositionsFunction", "GetTrackFunction", "GetLiveFunction", "PositionsConsumerFunction")
 
-# Used only while src/tasks or src/routes has no template yet: the data contract's keys.
-_CONTRACT_TABLES = {
-    "TasksTable": ("taskId", "src/tasks/template.yaml"),
-    "RoutesTable": ("routeId", "src/routes/template.yaml"),
-}
-
-
-def _fragment_resources(path: Path) -> dict:
-    from legwork import yamlcfn
-
-    return (yamlcfn.load(path) or {}).get("Resources") or {} if path.is_file() else {}
+# The tables this resource reads, and the fragments that define them.
+READ_TABLES = {"TasksTable": "src/tasks/template.yaml", "RoutesTable": "src/routes/template.yaml"}
 
 
 def tracking_template() -> dict:
@@ -44,17 +34,8 @@ def tracking_template() -> dict:
 
     template = yamlcfn.load(ROOT / "src" / "tracking" / "template.yaml")
     template["Parameters"] = {"Stage": {"Type": "String", "Default": "dev"}, **(template.get("Parameters") or {})}
-    resources = template["Resources"]
-    for logical_id, (key, fragment) in _CONTRACT_TABLES.items():
-        found = _fragment_resources(ROOT / fragment).get(logical_id)
-        resources[logical_id] = found or {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
-            },
-        }
+    for logical_id, fragment in READ_TABLES.items():
+        template["Resources"][logical_id] = yamlcfn.load(ROOT / fragment)["Resources"][logical_id]
     return template
 
 
@@ -66,7 +47,7 @@ def tracking_stack(request, monkeypatch):
     logic.route_cache().clear()
     try:
         stack = request.getfixturevalue("aws_stack")
-    except Exception:  # no merged template to build on (yet): this resource's own
+    except Exception:  # the merged template cannot be built right now: this resource's own
         stack = None
     if stack is not None and "TrackingTable" in stack.resources:
         yield _with_env(stack, monkeypatch)
