@@ -64,6 +64,11 @@ class Usage:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def add(self, other: "Usage") -> None:
+        """Count `other`'s requests in these (a worker thread's counts, once it is done)."""
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 def _backoff(attempt: int, sleep: Callable[[float], None]) -> None:
     # Full jitter, capped: UnprocessedItems means the table is throttling this partition.
@@ -213,13 +218,18 @@ class TrackingTable:
         return failed
 
     def get_live(self, task_id: str, *, usage: Usage | None = None) -> dict | None:
+        """The task's live item, strongly consistent (safe to call from several threads)."""
         if usage:
             usage.read_requests += 1
-        return self.table.get_item(Key=self.live_key(task_id), ConsistentRead=True).get("Item")
+        response = self.table.meta.client.get_item(TableName=self.name, Key=self.live_key(task_id),
+                                                   ConsistentRead=True)
+        return response.get("Item")
 
     def put_live(self, task_id: str, fields: dict[str, Any], *, previous_ts: str | None, new_ts: str,
                  in_index: bool, usage: Usage | None = None) -> bool:
         """Replace the live item with `fields` unless another writer got there first; False if so.
+
+        Safe to call from several threads.
 
         The condition holds only if the item is still as read (`lastTs` equals
         `previous_ts`, or no item) and is older than `new_ts`: a late, older batch never
@@ -240,14 +250,19 @@ class TrackingTable:
         else:
             condition = "#lt = :prev AND #lt < :new"
             values[":prev"] = previous_ts
-        args: dict[str, Any] = {"Item": item, "ConditionExpression": condition, "ExpressionAttributeNames": names}
+        # The Table's client, not the Table: clients are thread-safe, resources are not, and
+        # the consumer writes the live items of a batch's tasks concurrently. (The resource
+        # registered its type (de)serialisation on this client, so values stay Python.)
+        client = self.table.meta.client
+        args: dict[str, Any] = {"TableName": self.name, "Item": item, "ConditionExpression": condition,
+                                "ExpressionAttributeNames": names}
         if values:
             args["ExpressionAttributeValues"] = values
         if usage:
             usage.write_requests += 1
         try:
-            self.table.put_item(**args)
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            client.put_item(**args)
+        except client.exceptions.ConditionalCheckFailedException:
             return False
         if usage:
             usage.items_written += 1

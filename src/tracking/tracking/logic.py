@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ logger = Logger(child=True)
 
 IN_PROGRESS = "in_progress"
 LIVE_ATTEMPTS = 5
+LIVE_WRITERS = 8  # live items written at once per batch
 MAX_TASK_ID = 64
 ROUTE_CACHE_SECONDS = 300.0
 Clock = Callable[[], datetime]
@@ -325,17 +327,33 @@ class Ingest:
                 by_task.setdefault(staged.batch.task_id, []).append(staged)
         route_ids = {str(t["routeId"]) for t in (self._task_items.get(tid) for tid in by_task) if t and t.get("routeId")}
         routes = self.route_cache.get_many(self.routes, route_ids, self.result.usage) if route_ids else {}
-        for task_id, batches in by_task.items():
+        # One live write per task, several tasks at a time: the calls are independent and
+        # I/O-bound, so the batch's duration (and Lambda's bill) is not their sum.
+        with ThreadPoolExecutor(max_workers=max(1, min(LIVE_WRITERS, len(by_task)))) as pool:
+            futures = {task_id: pool.submit(self._update_live, task_id, batches, routes)
+                       for task_id, batches in by_task.items()}
+        for task_id, future in futures.items():
             try:
-                self._update_live(task_id, batches, routes)
+                outcome, usage = future.result()
             except Exception as exc:
-                logger.exception("live update failed", extra={"taskId": task_id})
-                for staged in batches:
+                logger.error("live update failed", extra={"taskId": task_id, "error": repr(exc)})
+                for staged in by_task[task_id]:
                     failures.setdefault(staged.key, exc)
+                continue
+            self.result.usage.add(usage)
+            if outcome == "updated":
+                self.result.live_updated += 1
+            else:
+                self.result.live_stale += 1
         self.result.failed = len(failures) + self.result.poisoned
         return list(failures.items())
 
-    def _update_live(self, task_id: str, batches: list[_Staged], routes: dict[str, dict | None]) -> None:
+    def _update_live(self, task_id: str, batches: list[_Staged], routes: dict[str, dict | None]) -> tuple[str, Usage]:
+        """Move the task's live item to its newest point: ("updated" | "stale", the requests made).
+
+        Runs in a worker thread: it touches no shared state but reads (counts go in its own `Usage`).
+        """
+        usage = Usage()
         task = self._task_items[task_id]
         points: dict[str, tuple[Point, QueuedBatch]] = {}
         for staged in batches:
@@ -348,8 +366,7 @@ class Ingest:
         for _ in range(LIVE_ATTEMPTS):
             previous_ts = previous.get("lastTs") if previous else None
             if previous_ts is not None and previous_ts >= newest.ts:
-                self.result.live_stale += 1  # an older batch arrived late: the live item stays
-                return
+                return "stale", usage  # an older batch arrived late: the live item stays
             fresh = [p for p, _ in ordered if previous_ts is None or p.ts > previous_ts]
             walked = 0.0
             last = (previous["position"]["lat"], previous["position"]["lng"]) if previous else None
@@ -361,10 +378,9 @@ class Ingest:
             fields = _live_fields(task_id, task, newest, newest_batch, route, distance + _dec(walked, 1),
                                   now=self.clock())
             if self.tracking.put_live(task_id, fields, previous_ts=previous_ts, new_ts=newest.ts,
-                                      in_index=task.get("status") == IN_PROGRESS, usage=self.result.usage):
-                self.result.live_updated += 1
-                return
-            previous = self.tracking.get_live(task_id, usage=self.result.usage)  # someone else wrote: look again
+                                      in_index=task.get("status") == IN_PROGRESS, usage=usage):
+                return "updated", usage
+            previous = self.tracking.get_live(task_id, usage=usage)  # someone else wrote: look again
         raise RuntimeError(f"the live item of task {task_id} kept changing under {LIVE_ATTEMPTS} attempts")
 
 
