@@ -40,8 +40,12 @@ def translate(template: dict, *, region: str) -> dict:
     Local `CodeUri`/`ContentUri` paths become `s3://` placeholders (the translator accepts
     nothing else); everything else is what `sam deploy` would send.
     """
+    import logging
+
     import boto3
     from samtranslator.parser import parser
+
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle and metrics chatter
     from samtranslator.translator.translator import Translator
 
     template = copy.deepcopy(template)
