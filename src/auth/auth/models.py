@@ -8,9 +8,6 @@ function (never trust only the gateway) and answer a 400 that says what to fix.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from typing import Any
 
 from legwork_common.api import ROLES
 from legwork_common.errors import ValidationFailed
+from legwork_common.paging import pack, parse_limit, unpack
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
@@ -71,12 +69,7 @@ class Page:
 
     @classmethod
     def parse(cls, query: dict[str, str]) -> "Page":
-        raw_limit = query.get("limit")
-        limit = LIMIT_DEFAULT
-        if raw_limit is not None:
-            if not re.fullmatch(r"[0-9]{1,3}", raw_limit) or not 1 <= int(raw_limit) <= LIMIT_MAX:
-                raise ValidationFailed(f"'limit' must be a whole number from 1 to {LIMIT_MAX}; got {raw_limit!r}.")
-            limit = int(raw_limit)
+        limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
         cursor = query.get("cursor")
         return cls(limit=limit, start_key=decode_cursor(cursor) if cursor else None)
 
@@ -122,19 +115,12 @@ def iso(moment: datetime) -> str:
 
 def encode_cursor(last_key: dict | None) -> str | None:
     """An opaque cursor for the page after `last_key` (None when there is no next page)."""
-    if not last_key:
-        return None
-    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return pack(last_key) if last_key else None
 
 
 def decode_cursor(cursor: str) -> dict:
     """The table key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError):
-        key = None
+    key = unpack(cursor)
     if not (isinstance(key, dict) and set(key) == {"username"} and isinstance(key["username"], str) and key["username"]):
         raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
     return key

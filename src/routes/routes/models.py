@@ -8,9 +8,6 @@ function (never trust only the gateway) and answer a 400 that names the field to
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.paging import pack, parse_limit, unpack
 from legwork_common.geo import path_length_m
 
 NAME_MAX = 200
@@ -132,12 +130,7 @@ class Page:
 
     @classmethod
     def parse(cls, query: dict[str, str]) -> "Page":
-        raw_limit = query.get("limit")
-        limit = LIMIT_DEFAULT
-        if raw_limit is not None:
-            if not raw_limit.isdigit() or len(raw_limit) > 3 or not 1 <= int(raw_limit) <= LIMIT_MAX:
-                raise ValidationFailed(f"'limit' must be a whole number from 1 to {LIMIT_MAX}; got {raw_limit!r}.")
-            limit = int(raw_limit)
+        limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
         cursor = query.get("cursor")
         return cls(limit=limit, start_key=decode_cursor(cursor) if cursor is not None else None)
 
@@ -147,18 +140,12 @@ _CURSOR_KEYS = {"routeId", "listKey", "createdAt"}
 
 def encode_cursor(last_key: dict | None) -> str | None:
     """An opaque cursor for the page after `last_key` (None when there is no next page)."""
-    if not last_key:
-        return None
-    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return pack(last_key) if last_key else None
 
 
 def decode_cursor(cursor: str) -> dict:
     """The index key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        key = None
+    key = unpack(cursor)
     if not (
         isinstance(key, dict)
         and set(key) == _CURSOR_KEYS

@@ -10,10 +10,7 @@ Money never goes through a float: a bonus amount is a string in JSON ("12.50"), 
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.paging import pack, parse_limit, unpack
 from tasks.currencies import MINOR_UNITS
 
 STATUSES = ("open", "claimed", "in_progress", "completed", "cancelled")
@@ -209,12 +207,7 @@ class TaskQuery:
         status = query.get("status")
         if status is not None and status not in STATUSES:
             raise ValidationFailed(f"'status' must be one of {', '.join(STATUSES)}; got {status!r}.")
-        raw_limit = query.get("limit")
-        limit = LIMIT_DEFAULT
-        if raw_limit is not None:
-            if not raw_limit.isdigit() or len(raw_limit) > 3 or not 1 <= int(raw_limit) <= LIMIT_MAX:
-                raise ValidationFailed(f"'limit' must be a whole number from 1 to {LIMIT_MAX}; got {raw_limit!r}.")
-            limit = int(raw_limit)
+        limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
         cursor = query.get("cursor")
         if cursor is not None and not cursor:
             raise ValidationFailed("'cursor' is empty: pass the nextCursor of the previous page, or no cursor.")
@@ -245,19 +238,14 @@ def _signature(segments: list[Segment]) -> str:
 
 def encode_cursor(segments: list[Segment], position: int, last_key: dict | None) -> str:
     """An opaque cursor: which segment to continue in, and from which index key."""
-    document = {"q": _signature(segments), "s": position, "k": last_key}
-    raw = json.dumps(document, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return pack({"q": _signature(segments), "s": position, "k": last_key})
 
 
 def decode_cursor(cursor: str, segments: list[Segment]) -> tuple[int, dict | None]:
     """(segment position, ExclusiveStartKey) of a cursor, or a 400 when it is not one of ours."""
     refusal = ValidationFailed("'cursor' is not valid for this listing: pass the nextCursor of the previous "
                                "page unchanged, with the same status filter.")
-    try:
-        document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise refusal from None
+    document = unpack(cursor)
     if not isinstance(document, dict) or set(document) != {"q", "s", "k"} or document["q"] != _signature(segments):
         raise refusal
     position, key = document["s"], document["k"]

@@ -15,8 +15,6 @@ same key, so writing it again overwrites the one item instead of adding a second
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -26,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.paging import pack, parse_limit, unpack
 
 MAX_POINTS = 100
 MESSAGE_VERSION = 1
@@ -268,12 +267,7 @@ class TrackPage:
 
     @classmethod
     def parse(cls, query: dict[str, str], task_id: str) -> "TrackPage":
-        raw_limit = query.get("limit")
-        limit = TRACK_LIMIT_DEFAULT
-        if raw_limit is not None:
-            if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= TRACK_LIMIT_MAX:
-                raise ValidationFailed(f"'limit' must be a whole number from 1 to {TRACK_LIMIT_MAX}; got {raw_limit!r}.")
-            limit = int(raw_limit)
+        limit = parse_limit(query.get("limit"), default=TRACK_LIMIT_DEFAULT, maximum=TRACK_LIMIT_MAX)
         cursor = query.get("cursor")
         return cls(limit=limit, after=decode_cursor(cursor, task_id) if cursor is not None else None)
 
@@ -283,18 +277,12 @@ _SORT_KEY = re.compile(r"^PT#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f
 
 def encode_cursor(task_id: str, sort_key: str | None) -> str | None:
     """An opaque cursor for the page after `sort_key` of this task (None: no next page)."""
-    if not sort_key:
-        return None
-    raw = json.dumps({"t": task_id, "k": sort_key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return pack({"t": task_id, "k": sort_key}) if sort_key else None
 
 
 def decode_cursor(cursor: str, task_id: str) -> str:
     """The sort key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    try:
-        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        doc = None
+    doc = unpack(cursor)
     valid = (isinstance(doc, dict) and set(doc) == {"t", "k"} and doc["t"] == task_id
              and isinstance(doc["k"], str) and _SORT_KEY.match(doc["k"]))
     if not valid:
