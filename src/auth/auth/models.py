@@ -16,6 +16,7 @@ from typing import Any
 
 from legwork_common.api import ROLES
 from legwork_common.errors import ValidationFailed
+from legwork_common.clock import utc_seconds as iso
 from legwork_common.paging import pack, parse_limit, unpack
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -106,11 +107,6 @@ def new_user_item(username: str, password_hash: str, role: str, now: datetime) -
 def public_user(item: dict) -> dict:
     """What the API shows of a user: never the hash or the lockout state."""
     return {key: item[key] for key in PUBLIC_FIELDS if key in item}
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with a Z, to the second: 2026-11-23T07:45:00Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def encode_cursor(last_key: dict | None) -> str | None:

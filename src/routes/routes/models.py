@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.clock import utc_ms as iso
 from legwork_common.paging import pack, parse_limit, unpack
 from legwork_common.geo import path_length_m
 
@@ -114,11 +115,6 @@ def public_route(item: dict) -> dict:
 def route_summary(item: dict) -> dict:
     """A route in a list: no waypoints."""
     return {key: item[key] for key in SUMMARY_FIELDS if key in item}
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and a Z: 2026-11-23T07:45:00.123Z (sorts as text)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

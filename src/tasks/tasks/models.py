@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.clock import utc_ms as iso
+from legwork_common.clock import utc_seconds as iso_seconds
 from legwork_common.paging import pack, parse_limit, unpack
 from tasks.currencies import MINOR_UNITS
 
@@ -143,17 +145,6 @@ def parse_utc(value: Any, field: str) -> datetime:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:
         raise ValidationFailed(f"'{field}' is not a real date and time: {value!r}.") from None
-
-
-def iso_seconds(moment: datetime) -> str:
-    """2026-11-23T09:00:00Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and a Z (sorts as text): 2026-11-23T07:45:00.123Z."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def new_task_item(task: NewTask, *, created_by: str, now: datetime) -> dict:

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
+from legwork_common.clock import utc_ms as format_utc
 from legwork_common.paging import pack, parse_limit, unpack
 
 MAX_POINTS = 100
@@ -249,12 +250,6 @@ def parse_utc(text: str) -> datetime:
     if frac:
         at += timedelta(microseconds=int((frac + "000000")[:6]))
     return at
-
-
-def format_utc(at: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width, so string order is time order."""
-    at = at.astimezone(timezone.utc)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 # -- paging --------------------------------------------------------------------------------
