@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,16 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 SOURCE_ONLY_FILES = ("template.yaml", "swagger.yaml", "requirements.txt", "demo.py", "*.pyc", "*.pyo")
 SOURCE_ONLY_DIRS = ("__pycache__", "tests", ".pytest_cache", ".mypy_cache")
 STATE_FILE = "build-state.json"
+# Properties that name a local path (samcli's RESOURCES_WITH_LOCAL_PATHS, the SAM ones we meet).
+LOCAL_PATH_PROPERTIES = {
+    "AWS::Serverless::Function": ("CodeUri",),
+    "AWS::Serverless::LayerVersion": ("ContentUri",),
+    "AWS::Serverless::Api": ("DefinitionUri",),
+    "AWS::Serverless::HttpApi": ("DefinitionUri",),
+    "AWS::Serverless::StateMachine": ("DefinitionUri",),
+    "AWS::Lambda::Function": ("Code",),
+    "AWS::Lambda::LayerVersion": ("Content",),
+}
 TEMPLATE_KEY = "~template"
 
 
@@ -102,7 +113,13 @@ class Builder:
         self.state_path = cache_root / STATE_FILE
         self.jobs = jobs or max(2, (os.cpu_count() or 2) * 2)
         self.size_limit = size_limit
-        self.echo = echo
+        self._echo = echo
+        self._echo_lock = threading.Lock()
+
+    def echo(self, line: str) -> None:
+        # Artifacts build in threads: one line at a time, never interleaved.
+        with self._echo_lock:
+            self._echo(line)
 
     # -- the whole build -----------------------------------------------------------------
     def build(self) -> BuildReport:
@@ -129,7 +146,7 @@ class Builder:
             shutil.rmtree(self.build_dir / stale, ignore_errors=True)
             del state[stale]
         self._check_sizes(plan, results)
-        template_written = remembered.get("md5") != template_md5 and self._write_template(plan)
+        template_written = (remembered.get("md5") != template_md5 or not built_template.exists()) and self._write_template(plan)
         state[TEMPLATE_KEY] = {"md5": template_md5, "artifacts": [_artifact_state(a) for a in plan.artifacts]}
         self._save_state(state)
         report = BuildReport(
@@ -154,13 +171,15 @@ class Builder:
         deps_status = "cached" if entry.path else "none"
         if entry.installed:
             deps_status = "installed"
-        if fresh or entry.key != previous.get("deps_key", ""):
-            why.append("new" if fresh else "requirements changed")
+        exclude_changed = list(artifact.exclude) != previous.get("exclude", [])
+        if fresh or entry.key != previous.get("deps_key", "") or exclude_changed:
+            why.append("new" if fresh else "requirements changed" if not exclude_changed else "excludes changed")
             for relative in deps_files:
                 (target / relative).unlink(missing_ok=True)
             for folder in sorted({(target / r).parent for r in deps_files}, key=lambda p: -len(p.parts)):
                 _prune_empty_dirs(folder, target)
-            deps_files = self._link_deps(entry.path, target / artifact.prefix, artifact.prefix) if entry.path else []
+            deps_files = (self._link_deps(entry.path, target / artifact.prefix, artifact.prefix, artifact.exclude)
+                          if entry.path else [])
             if entry.path and deps_status == "cached":
                 deps_status = "linked"
 
@@ -191,7 +210,7 @@ class Builder:
             why=why,
         )
         result.state = {  # type: ignore[attr-defined]
-            "deps_key": entry.key, "deps_files": deps_files, "code": code, "stats": stats, "size": size,
+            "deps_key": entry.key, "deps_files": deps_files, "exclude": list(artifact.exclude), "code": code, "stats": stats, "size": size,
         }
         self.echo(
             f"  {artifact.logical_id:<28} code: {result.code:<6}  deps: {result.deps:<9} "
@@ -221,8 +240,8 @@ class Builder:
         return code, stats
 
     @staticmethod
-    def _link_deps(cache: Path, target: Path, prefix: str) -> list[str]:
-        """Hard-link (or copy, across filesystems) the cached install into the artifact."""
+    def _link_deps(cache: Path, target: Path, prefix: str, exclude: tuple[str, ...] = ()) -> list[str]:
+        """Hard-link (or copy, across filesystems) the cached install into the artifact, minus its excludes."""
         files = []
         for dirpath, _, filenames in os.walk(cache):
             for filename in filenames:
@@ -230,6 +249,8 @@ class Builder:
                     continue
                 source = Path(dirpath) / filename
                 relative = source.relative_to(cache)
+                if exclude and _excluded(relative.as_posix(), exclude):
+                    continue
                 destination = target / relative
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 if destination.exists():
@@ -274,6 +295,7 @@ class Builder:
         built = {a.logical_id for a in plan.artifacts}
         for logical_id, resource in template.get("Resources", {}).items():
             if logical_id not in built:
+                self._rebase_local_paths(resource)
                 continue
             props = resource["Properties"]
             props["ContentUri" if resource["Type"] == "AWS::Serverless::LayerVersion" else "CodeUri"] = logical_id
@@ -283,6 +305,14 @@ class Builder:
             return False
         path.write_text(text, encoding="utf-8")
         return True
+
+    def _rebase_local_paths(self, resource: dict) -> None:
+        """A resource left as is keeps pointing at its files from the build folder, as sam build does."""
+        props = resource.get("Properties") or {}
+        for name in LOCAL_PATH_PROPERTIES.get(resource.get("Type", ""), ()):
+            value = props.get(name)
+            if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value):
+                props[name] = os.path.relpath(self.root / value, self.build_dir)
 
     def _load_state(self) -> dict:
         try:
