@@ -133,7 +133,7 @@ class Builder:
             # template is read back from the state instead.
             plan = Plan(self.template, [_artifact(a) for a in remembered["artifacts"]], [])
         else:
-            plan = read_plan(self.template)
+            plan = read_plan(self.template, self.root)
         for logical_id, why in plan.skipped:
             self.echo(f"  {logical_id:<28} skipped: {why}")
         known = {a.logical_id for a in plan.artifacts}

@@ -49,10 +49,13 @@ class Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (logical id, why)
 
 
-def read_plan(template_path: Path) -> Plan:
-    """Read the artifacts to build from a merged SAM template (Globals applied)."""
+def read_plan(template_path: Path, root: Path | None = None) -> Plan:
+    """Read the artifacts to build from a merged SAM template (Globals applied).
+
+    Code paths are relative to `root`, the template's own folder unless given.
+    """
     template = load(template_path)
-    root = template_path.resolve().parent
+    root = (root or template_path.resolve().parent).resolve()
     plan = Plan(template_path=template_path)
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
     for logical_id, resource in (template.get("Resources") or {}).items():

@@ -260,3 +260,90 @@ def test_watch_merges_for_fragments_and_builds_for_code(tmp_path: Path) -> None:
     assert classify(root / "src/tasks/tasks/__pycache__/logic.cpython-311.pyc", root) is None
     assert classify(root / ".aws-sam/build/template.yaml", root) is None
     assert classify(root / "README.md", root) is None
+
+
+def test_each_artifact_reports_one_progress_line_and_a_no_op_says_so(app: Path, deps_cache: DependencyCache) -> None:
+    lines: list[str] = []
+    Builder(app, app / "template.yaml", deps=deps_cache, echo=lines.append).build()
+    progress = [line for line in lines if " code: " in line]
+    assert sorted(line.split()[0] for line in progress) == ["AlphaFunction", "BetaFunction", "GammaFunction", "SharedLayer"]
+    assert all("deps: " in line and line.rstrip().endswith(" s") for line in progress)
+    assert "SharedLayer" in next(line for line in progress if "deps: none" in line)  # comments only: no pip
+    lines.clear()
+    Builder(app, app / "template.yaml", deps=deps_cache, echo=lines.append).build()
+    assert all("code: reused" in line for line in lines if " code: " in line)
+    assert lines[-1].startswith("build: nothing changed, nothing written (4 artifacts")
+
+
+def test_exclude_globs_drop_files_from_code_and_dependencies(app: Path, deps_cache: DependencyCache) -> None:
+    template = (app / "template.yaml").read_text()
+    template = template.replace(
+        "      Handler: beta.handlers.handle\n",
+        "      Handler: beta.handlers.handle\n    Metadata:\n      Legwork:\n        Exclude: [six.py, 'beta/fixtures/*']\n",
+    )
+    (app / "template.yaml").write_text(template)
+    write(app / "src/beta/beta/fixtures/big.json", "{}")
+    builder(app, deps_cache).build()
+    beta = app / ".aws-sam/build/BetaFunction"
+    assert (beta / "beta/handlers.py").exists() and list(beta.glob("six-*.dist-info"))
+    assert not (beta / "six.py").exists() and not (beta / "beta/fixtures").exists()
+    assert (app / ".aws-sam/build/AlphaFunction/six.py").exists()  # the shared install is untouched
+
+
+def test_resources_left_unbuilt_keep_pointing_at_their_files(app: Path, deps_cache: DependencyCache) -> None:
+    template = (app / "template.yaml").read_text() + textwrap.indent(textwrap.dedent("""
+        PlainLayer:
+          Type: AWS::Serverless::LayerVersion
+          Properties:
+            ContentUri: vendor/plain
+        Docs:
+          Type: AWS::Serverless::Api
+          Properties:
+            StageName: dev
+            DefinitionUri: openapi.yaml
+        """), "  ")
+    (app / "template.yaml").write_text(template)
+    write(app / "vendor/plain/data.txt", "x")
+    builder(app, deps_cache).build()
+    build = app / ".aws-sam/build"
+    resources = load(build / "template.yaml")["Resources"]
+    assert resources["PlainLayer"]["Properties"]["ContentUri"] == "../../vendor/plain"
+    assert resources["Docs"]["Properties"]["DefinitionUri"] == "../../openapi.yaml"
+    assert (build / "../../vendor/plain/data.txt").resolve().is_file()
+    assert not (build / "PlainLayer").exists()
+
+
+IMPORT_EVERY_HANDLER = """
+import importlib, json, sys
+for folder, layers, handler in json.loads(sys.argv[1]):
+    module, function = handler.rsplit(".", 1)
+    for name in [m for m in sys.modules if m.split(".")[0] == module.split(".")[0]]:
+        del sys.modules[name]  # resources share no package: each function imports its own copy
+    sys.path[:0] = [folder, *layers]
+    assert callable(getattr(importlib.import_module(module), function)), handler
+    del sys.path[:1 + len(layers)]
+"""
+
+
+def test_every_function_of_the_project_builds_and_its_handler_imports(tmp_path: Path, deps_cache: DependencyCache) -> None:
+    """The application's own merged template, built from the real tree into a temporary folder."""
+    from legwork import ROOT
+    from legwork.merge import merge
+
+    (tmp_path / "template.yaml").write_text(merge(ROOT).template_text(), encoding="utf-8")
+    build = tmp_path / "build"
+    report = Builder(ROOT, tmp_path / "template.yaml", build_dir=build, cache_dir=tmp_path / "cache",
+                     deps=deps_cache, echo=lambda *_: None).build()
+    resources = load(build / "template.yaml")["Resources"]
+    functions = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+    layers = {k: v["Properties"]["ContentUri"] for k, v in resources.items() if v["Type"] == "AWS::Serverless::LayerVersion"}
+    assert functions and {r.logical_id for r in report.results} == set(functions) | set(layers)
+    assert all(functions[name]["CodeUri"] == name and (build / name).is_dir() for name in functions)
+    assert all(uri == name and (build / name / "python").is_dir() for name, uri in layers.items())
+    layer_paths = [str(build / name / "python") for name in layers]
+    jobs = [[str(build / name), layer_paths, props["Handler"]] for name, props in functions.items()]
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", IMPORT_EVERY_HANDLER, json.dumps(jobs)], cwd="/",
+                          capture_output=True, text=True, env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
