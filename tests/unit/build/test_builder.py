@@ -246,22 +246,6 @@ def test_sam_package_accepts_the_built_output(app: Path, deps_cache: DependencyC
         server.stop()
 
 
-def test_watch_merges_for_fragments_and_builds_for_code(tmp_path: Path) -> None:
-    from legwork.watch import classify
-
-    root = tmp_path
-    assert classify(root / "templates/globals.yaml", root) == "merge"
-    assert classify(root / "swagger/openapi.yaml", root) == "merge"
-    assert classify(root / "src/tasks/template.yaml", root) == "merge"
-    assert classify(root / "src/tasks/swagger.yaml", root) == "merge"
-    assert classify(root / "src/tasks/tasks/logic.py", root) == "build"
-    assert classify(root / "src/tasks/requirements.txt", root) == "build"
-    assert classify(root / "layers/common/legwork_common/api.py", root) == "build"
-    assert classify(root / "src/tasks/tasks/__pycache__/logic.cpython-311.pyc", root) is None
-    assert classify(root / ".aws-sam/build/template.yaml", root) is None
-    assert classify(root / "README.md", root) is None
-
-
 def test_each_artifact_reports_one_progress_line_and_a_no_op_says_so(app: Path, deps_cache: DependencyCache) -> None:
     lines: list[str] = []
     Builder(app, app / "template.yaml", deps=deps_cache, echo=lines.append).build()
