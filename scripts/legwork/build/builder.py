@@ -45,6 +45,7 @@ LOCAL_PATH_PROPERTIES = {
     "AWS::Lambda::LayerVersion": ("Content",),
 }
 TEMPLATE_KEY = "~template"
+TEMPLATE_FORMAT = 2  # bump when the built template changes shape: rewritten once on the next build
 
 
 class BuildError(Exception):
@@ -125,7 +126,7 @@ class Builder:
     def build(self) -> BuildReport:
         started = time.monotonic()
         state = self._load_state()
-        template_md5 = _md5(self.template)
+        template_md5 = f"{_md5(self.template)}:{TEMPLATE_FORMAT}"
         remembered = state.pop(TEMPLATE_KEY, None) or {}
         built_template = self.build_dir / "template.yaml"
         if remembered.get("md5") == template_md5 and built_template.exists():
@@ -299,6 +300,11 @@ class Builder:
                 continue
             props = resource["Properties"]
             props["ContentUri" if resource["Type"] == "AWS::Serverless::LayerVersion" else "CodeUri"] = logical_id
+            # sam build marks each built resource with its id (samcli's resource_metadata_normalizer);
+            # sam local and sam sync read it back.
+            if resource.get("Metadata") is None:
+                resource["Metadata"] = {}
+            resource["Metadata"]["SamResourceId"] = logical_id
         text = dump_roundtrip(template)
         path = self.build_dir / "template.yaml"
         if path.exists() and path.read_text(encoding="utf-8") == text:

@@ -102,6 +102,10 @@ def test_the_build_has_sam_builds_layout_and_handlers_import(app: Path, deps_cac
     template = load(build / "template.yaml")
     resources = template["Resources"]
     assert resources["SharedLayer"]["Properties"]["ContentUri"] == "SharedLayer"
+    assert resources["SharedLayer"]["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "x86_64",
+                                                    "SamResourceId": "SharedLayer"}
+    assert resources["AlphaFunction"]["Metadata"] == {"SamResourceId": "AlphaFunction"}
+    assert template["Globals"]["Function"]["Runtime"] == "python3.12"  # Globals stay for SAM to apply
     assert (build / "SharedLayer" / "python" / "shared" / "__init__.py").is_file()
     for name in ("Alpha", "Beta", "Gamma"):
         code_uri = resources[f"{name}Function"]["Properties"]["CodeUri"]
