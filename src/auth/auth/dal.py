@@ -10,8 +10,9 @@ all fail in DynamoDB, not in a read-then-write race.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
+
+from legwork_common.aws import dynamodb
 
 # Projecting `role` needs a placeholder: ROLE is a DynamoDB reserved word.
 _PUBLIC = {"#u": "username", "#i": "userId", "#r": "role", "#c": "createdAt"}
@@ -21,19 +22,11 @@ class UserExists(Exception):
     """A user with that username is already in the table."""
 
 
-@functools.cache
-def _dynamodb() -> Any:
-    # Created once per process, on first use: importing boto3 costs ~230 ms of cold start.
-    import boto3
-
-    return boto3.resource("dynamodb")
-
-
 class UsersTable:
     """The UsersTable: one item per user, keyed by `username`."""
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.table = (resource or _dynamodb()).Table(table_name)
+        self.table = (resource or dynamodb()).Table(table_name)
 
     def get(self, username: str) -> dict | None:
         """The user's item (strongly consistent: the lockout depends on it), or None."""

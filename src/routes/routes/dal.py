@@ -6,28 +6,20 @@
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
+from legwork_common.aws import dynamodb
 from routes.models import LIST_KEY
 
 _SUMMARY = {"#id": "routeId", "#n": "name", "#l": "lengthM", "#w": "waypointCount",
             "#b": "createdBy", "#c": "createdAt", "#k": "listKey"}
 
 
-@functools.cache
-def _dynamodb() -> Any:
-    # Created once per process, on first use: importing boto3 costs ~230 ms of cold start.
-    import boto3
-
-    return boto3.resource("dynamodb")
-
-
 class RoutesTable:
     """The RoutesTable: one item per route, keyed by `routeId`; index `byCreatedAt` for lists."""
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.table = (resource or _dynamodb()).Table(table_name)
+        self.table = (resource or dynamodb()).Table(table_name)
 
     def put_new(self, item: dict) -> None:
         """Store a new route (a fresh uuid: the condition only guards against a collision)."""
@@ -57,7 +49,7 @@ class TaskLinks:
     """Which tasks use a route, through the tasks table's `byRoute` index (keys, status, assignee)."""
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.table = (resource or _dynamodb()).Table(table_name)
+        self.table = (resource or dynamodb()).Table(table_name)
 
     def visible_to_courier(self, route_id: str, courier_id: str) -> bool:
         """True when an open task, or a task assigned to `courier_id`, uses the route."""

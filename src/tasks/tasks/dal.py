@@ -10,7 +10,6 @@ concurrency. DynamoDB's shapes stay in here: callers get plain items or typed re
 """
 from __future__ import annotations
 
-import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -18,20 +17,13 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from legwork_common.aws import dynamodb
 from tasks.models import Segment
 
 _deserializer = TypeDeserializer()
 # A transaction that meets another one on the same item is cancelled with
 # `TransactionConflict`; it has decided nothing, so it is tried again a few times.
 CONFLICT_RETRIES = 6
-
-
-@functools.cache
-def _dynamodb() -> Any:
-    # Created once per process, on first use: importing boto3 costs ~230 ms of cold start.
-    import boto3
-
-    return boto3.resource("dynamodb")
 
 
 class StateRefused(Exception):
@@ -75,7 +67,7 @@ class TasksTable:
     """TasksTable (one item per task; indexes byStatus, byAssignee, byRoute) and CourierLoadTable."""
 
     def __init__(self, tasks_table: str, loads_table: str | None = None, resource: Any = None) -> None:
-        resource = resource or _dynamodb()
+        resource = resource or dynamodb()
         self.table = resource.Table(tasks_table)
         self.loads = resource.Table(loads_table) if loads_table else None
         self.client = self.table.meta.client
@@ -213,7 +205,7 @@ class RouteLookup:
     """Whether a route exists: a GetItem on the routes table (the tasks resource never writes it)."""
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.table = (resource or _dynamodb()).Table(table_name)
+        self.table = (resource or dynamodb()).Table(table_name)
 
     def exists(self, route_id: str) -> bool:
         return "Item" in self.table.get_item(Key={"routeId": route_id}, ProjectionExpression="routeId")

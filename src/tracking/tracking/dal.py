@@ -18,11 +18,12 @@ The TrackingTable holds, under the partition `TASK#<taskId>`:
 """
 from __future__ import annotations
 
-import functools
 import random
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable
+
+from legwork_common.aws import client as aws_client, dynamodb
 
 LIVE_INDEX = "live"
 LIVE_PARTITION = "LIVE"
@@ -35,21 +36,6 @@ WRITE_ATTEMPTS = 8
 
 def task_partition(task_id: str) -> str:
     return f"TASK#{task_id}"
-
-
-@functools.cache
-def _dynamodb() -> Any:
-    # Created once per process, on first use: importing boto3 costs ~230 ms of cold start.
-    import boto3
-
-    return boto3.resource("dynamodb")
-
-
-@functools.cache
-def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
 
 
 @dataclass
@@ -82,7 +68,7 @@ def batch_get(requests: dict[str, dict], *, usage: Usage | None = None, resource
     `requests` maps a table name to `{"Keys": [...], "ProjectionExpression": ..., ...}`
     (at most 100 keys in all); the answer maps each table name to the items found.
     """
-    resource = resource or _dynamodb()
+    resource = resource or dynamodb()
     found: dict[str, list[dict]] = {name: [] for name in requests}
     pending = {name: spec for name, spec in requests.items() if spec.get("Keys")}
     attempt = 0
@@ -108,7 +94,7 @@ class TasksTable:
               "#b": "startedAt"}
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.resource = resource or _dynamodb()
+        self.resource = resource or dynamodb()
         self.table = self.resource.Table(table_name)
 
     @property
@@ -148,7 +134,7 @@ class RoutesTable:
     """Reads of the RoutesTable (owned by src/routes; PK `routeId`)."""
 
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self.resource = resource or _dynamodb()
+        self.resource = resource or dynamodb()
         self.table = self.resource.Table(table_name)
 
     @property
@@ -172,7 +158,7 @@ class TrackingTable:
     """The TrackingTable: points and live items (see the module's docstring for the keys)."""
 
     def __init__(self, table_name: str, resource: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.resource = resource or _dynamodb()
+        self.resource = resource or dynamodb()
         self.table = self.resource.Table(table_name)
         self.sleep = sleep
 
@@ -321,7 +307,7 @@ class PositionsQueue:
 
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.url = queue_url
-        self.client = client or _sqs()
+        self.client = client or aws_client("sqs")
 
     def send(self, body: str) -> str:
         """Queue one message; its MessageId."""

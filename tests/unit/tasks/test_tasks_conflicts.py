@@ -15,7 +15,7 @@ ANA = courier(1)
 @pytest.fixture
 def conflicts(stack):
     """`conflicts(n)`: the next n TransactWriteItems are cancelled with TransactionConflict."""
-    from tasks.dal import _dynamodb
+    from legwork_common.aws import dynamodb
 
     remaining = {"n": 0, "seen": 0}
 
@@ -33,7 +33,7 @@ def conflicts(stack):
         }
         return SimpleNamespace(status_code=400, headers={}, content=b""), parsed
 
-    events = _dynamodb().meta.client.meta.events
+    events = dynamodb().meta.client.meta.events
     events.register("before-call.dynamodb.TransactWriteItems", cancel, unique_id="conflicts")
 
     def arm(n: int) -> dict:

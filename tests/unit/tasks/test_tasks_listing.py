@@ -38,12 +38,12 @@ def list_all(caller, limit: int, status: str | None = None) -> tuple[list[str], 
 @pytest.fixture
 def no_scans(stack):
     """Fail the test if anything scans a table: listings must query indexes."""
-    from tasks.dal import _dynamodb
+    from legwork_common.aws import dynamodb
 
     def refuse(**_):
         raise AssertionError("a table scan: listings must query an index")
 
-    events = _dynamodb().meta.client.meta.events
+    events = dynamodb().meta.client.meta.events
     events.register("before-call.dynamodb.Scan", refuse, unique_id="no-scans")
     yield
     events.unregister("before-call.dynamodb.Scan", unique_id="no-scans")
