@@ -14,25 +14,21 @@ Per artifact (a function's folder, or a layer's `python/`):
 """
 from __future__ import annotations
 
-import fnmatch
-import hashlib
 import json
 import os
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from legwork.build.deps import DependencyCache
+from legwork.build.steps import CodeStep, DependencyStep, md5_file
+from legwork.build.strategy import strategy_for
 from legwork.build.plan import Artifact, Plan, read_plan
 from legwork.yamlcfn import dump_roundtrip, load_roundtrip
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
-# Files of a resource folder that describe it but never run in Lambda.
-SOURCE_ONLY_FILES = ("template.yaml", "swagger.yaml", "requirements.txt", "demo.py", "*.pyc", "*.pyo")
-SOURCE_ONLY_DIRS = ("__pycache__", "tests", ".pytest_cache", ".mypy_cache")
 STATE_FILE = "build-state.json"
 # Properties that name a local path (samcli's RESOURCES_WITH_LOCAL_PATHS, the SAM ones we meet).
 LOCAL_PATH_PROPERTIES = {
@@ -60,6 +56,7 @@ class ArtifactResult:
     seconds: float
     size: int
     why: list[str] = field(default_factory=list)
+    state: dict = field(default_factory=dict, repr=False)  # what the next build compares against
 
     @property
     def changed(self) -> bool:
@@ -76,19 +73,6 @@ class BuildReport:
     @property
     def changed(self) -> list[ArtifactResult]:
         return [r for r in self.results if r.changed]
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
 class Builder:
@@ -113,6 +97,9 @@ class Builder:
         self.deps = deps or DependencyCache(cache_root / "deps")
         self.state_path = cache_root / STATE_FILE
         self.jobs = jobs or max(2, (os.cpu_count() or 2) * 2)
+        self.strategy = strategy_for(self.jobs)
+        self.dependency_step = DependencyStep(self.deps)
+        self.code_step = CodeStep()
         self.size_limit = size_limit
         self._echo = echo
         self._echo_lock = threading.Lock()
@@ -126,7 +113,7 @@ class Builder:
     def build(self) -> BuildReport:
         started = time.monotonic()
         state = self._load_state()
-        template_md5 = f"{_md5(self.template)}:{TEMPLATE_FORMAT}"
+        template_md5 = f"{md5_file(self.template)}:{TEMPLATE_FORMAT}"
         remembered = state.pop(TEMPLATE_KEY, None) or {}
         built_template = self.build_dir / "template.yaml"
         if remembered.get("md5") == template_md5 and built_template.exists():
@@ -139,22 +126,22 @@ class Builder:
             self.echo(f"  {logical_id:<28} skipped: {why}")
         known = {a.logical_id for a in plan.artifacts}
         self.build_dir.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            results = list(pool.map(lambda a: self._build_one(a, state.get(a.logical_id) or {}), plan.artifacts))
+        results = self.strategy.run(plan.artifacts, lambda a: self._build_one(a, state.get(a.logical_id) or {}))
         for result, artifact in zip(results, plan.artifacts):
-            state[artifact.logical_id] = result.state  # type: ignore[attr-defined]
+            state[artifact.logical_id] = result.state
         for stale in sorted(set(state) - known - {TEMPLATE_KEY}):  # an artifact gone from the template
             shutil.rmtree(self.build_dir / stale, ignore_errors=True)
             del state[stale]
         self._check_sizes(plan, results)
-        template_written = (remembered.get("md5") != template_md5 or not built_template.exists()) and self._write_template(plan)
+        stale_template = remembered.get("md5") != template_md5 or not built_template.exists()
+        template_written = stale_template and self._write_template(plan)
         state[TEMPLATE_KEY] = {"md5": template_md5, "artifacts": [_artifact_state(a) for a in plan.artifacts]}
         self._save_state(state)
         report = BuildReport(
             results=results,
             template_written=template_written,
             seconds=time.monotonic() - started,
-            installed_keys=len({r.state["deps_key"] for r in results if r.deps == "installed"}),  # type: ignore[attr-defined]
+            installed_keys=len({r.state["deps_key"] for r in results if r.deps == "installed"}),
         )
         self._summarise(report)
         return report
@@ -163,105 +150,26 @@ class Builder:
     def _build_one(self, artifact: Artifact, previous: dict) -> ArtifactResult:
         started = time.monotonic()
         target = self.build_dir / artifact.logical_id
-        why: list[str] = []
         if not artifact.source.is_dir():
             raise BuildError(f"{artifact.logical_id}: source folder {artifact.source} does not exist")
-        entry = self.deps.ensure(artifact.requirements, runtime=artifact.runtime, architecture=artifact.architecture)
         fresh = not target.is_dir()
-        deps_files: list[str] = previous.get("deps_files", [])
-        deps_status = "cached" if entry.path else "none"
-        if entry.installed:
-            deps_status = "installed"
-        exclude_changed = list(artifact.exclude) != previous.get("exclude", [])
-        if fresh or entry.key != previous.get("deps_key", "") or exclude_changed:
-            why.append("new" if fresh else "requirements changed" if not exclude_changed else "excludes changed")
-            for relative in deps_files:
-                (target / relative).unlink(missing_ok=True)
-            for folder in sorted({(target / r).parent for r in deps_files}, key=lambda p: -len(p.parts)):
-                _prune_empty_dirs(folder, target)
-            deps_files = (self._link_deps(entry.path, target / artifact.prefix, artifact.prefix, artifact.exclude)
-                          if entry.path else [])
-            if entry.path and deps_status == "cached":
-                deps_status = "linked"
-
-        code, stats = self._scan_code(artifact, previous.get("stats", {}))
-        old_code: dict[str, str] = {} if fresh else previous.get("code", {})
-        copied = 0
-        for relative, digest in code.items():
-            destination = target / relative
-            if old_code.get(relative) != digest or not destination.exists():
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                if destination.exists():
-                    destination.unlink()  # never write through a hard link into the cache
-                shutil.copy2(artifact.source / relative.removeprefix(f"{artifact.prefix}/"), destination)
-                copied += 1
-        removed = [relative for relative in old_code if relative not in code]
-        for relative in removed:
-            (target / relative).unlink(missing_ok=True)
-            _prune_empty_dirs((target / relative).parent, target)
-        if (copied or removed) and not fresh:
-            why.append(f"code changed ({copied} written, {len(removed)} removed)")
+        deps = self.dependency_step.sync(artifact, target, previous, fresh=fresh)
+        code = self.code_step.sync(artifact, target, previous, fresh=fresh)
         size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         result = ArtifactResult(
             logical_id=artifact.logical_id,
-            code="copied" if copied or removed else "reused",
-            deps=deps_status,
+            code=code.status,
+            deps=deps.status,
             seconds=time.monotonic() - started,
             size=size,
-            why=why,
+            why=[why for why in (deps.why, code.why) if why],
+            state={**deps.state, **code.state, "size": size},
         )
-        result.state = {  # type: ignore[attr-defined]
-            "deps_key": entry.key, "deps_files": deps_files, "exclude": list(artifact.exclude), "code": code, "stats": stats, "size": size,
-        }
         self.echo(
             f"  {artifact.logical_id:<28} code: {result.code:<6}  deps: {result.deps:<9} "
             f"{size / 1e6:7.2f} MB  {result.seconds:5.2f} s"
         )
         return result
-
-    def _scan_code(self, artifact: Artifact, old_stats: dict) -> tuple[dict[str, str], dict]:
-        """{artifact-relative path: md5} of the code; md5 recomputed only when stat changed."""
-        code: dict[str, str] = {}
-        stats: dict[str, list] = {}
-        source = artifact.source
-        patterns = SOURCE_ONLY_FILES + artifact.exclude
-        for dirpath, dirnames, filenames in os.walk(source):
-            dirnames[:] = sorted(d for d in dirnames if d not in SOURCE_ONLY_DIRS and not d.startswith("."))
-            for filename in sorted(filenames):
-                path = Path(dirpath) / filename
-                relative = path.relative_to(source).as_posix()
-                if _excluded(relative, patterns):
-                    continue
-                stat = path.stat()
-                key = [stat.st_size, stat.st_mtime_ns]
-                old = old_stats.get(relative)
-                digest = old[2] if old and old[:2] == key else _md5(path)
-                stats[relative] = [*key, digest]
-                code[f"{artifact.prefix}/{relative}" if artifact.prefix else relative] = digest
-        return code, stats
-
-    @staticmethod
-    def _link_deps(cache: Path, target: Path, prefix: str, exclude: tuple[str, ...] = ()) -> list[str]:
-        """Hard-link (or copy, across filesystems) the cached install into the artifact, minus its excludes."""
-        files = []
-        for dirpath, _, filenames in os.walk(cache):
-            for filename in filenames:
-                if filename == ".complete":
-                    continue
-                source = Path(dirpath) / filename
-                relative = source.relative_to(cache)
-                if exclude and _excluded(relative.as_posix(), exclude):
-                    continue
-                destination = target / relative
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                if destination.exists():
-                    destination.unlink()
-                try:
-                    os.link(source, destination)
-                except OSError:
-                    shutil.copy2(source, destination)
-                files.append(f"{prefix}/{relative.as_posix()}" if prefix else relative.as_posix())
-        return files
 
     # -- checks and outputs ----------------------------------------------------------------
     def _check_sizes(self, plan: Plan, results: list[ArtifactResult]) -> None:
@@ -363,9 +271,3 @@ def _artifact(data: dict) -> Artifact:
 
 def _human(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
-
-
-def _prune_empty_dirs(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent

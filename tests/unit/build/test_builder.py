@@ -335,3 +335,13 @@ def test_every_function_of_the_project_builds_and_its_handler_imports(tmp_path: 
     proc = subprocess.run([sys.executable, "-c", IMPORT_EVERY_HANDLER, json.dumps(jobs)], cwd="/",
                           capture_output=True, text=True, env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_serial_and_parallel_strategies_build_the_same_tree(tmp_path: Path, deps_cache: DependencyCache) -> None:
+    trees = []
+    for jobs in (1, 4):
+        root = make_app(tmp_path / f"jobs{jobs}")
+        builder(root, deps_cache, jobs=jobs).build()
+        build = root / ".aws-sam" / "build"
+        trees.append({str(p.relative_to(build)): p.read_bytes() for p in build.rglob("*") if p.is_file()})
+    assert trees[0] == trees[1] and "GammaFunction/gamma/handlers.py" in trees[0]
