@@ -1,9 +1,15 @@
 """`make build`: the incremental builder (`python -m legwork build`).
 
 Reads the merged `template.yaml` and writes `.aws-sam/build/` in the layout `sam build`
-produces, so `sam package`, `sam deploy` and `sam local` use it unchanged. See
-`legwork.build.builder` for what is rebuilt when, and `legwork.build.deps` for the
-Lambda-platform dependency cache.
+produces, so `sam package`, `sam deploy` and `sam local` use it unchanged. The library:
+
+- `legwork.build.plan`: the functions and layers of the template, Globals applied;
+- `legwork.build.deps`: the Lambda-platform dependency cache (pip once per md5 key);
+- `legwork.build.steps`: per artifact, the incremental dependency and code steps;
+- `legwork.build.strategy`: serial or parallel scheduling behind one interface;
+- `legwork.build.builder`: the whole build, the built template, size checks, the report.
+
+    $ python -m legwork build [--template template.yaml] [--build-dir .aws-sam/build] [--jobs N]
 """
 from __future__ import annotations
 

@@ -52,15 +52,26 @@ def platform_tags(runtime: str, architecture: str) -> list[str]:
     return tags + [f"manylinux2014_{arch}"]
 
 
-def requirement_lines(requirements: Path) -> list[str]:
-    """The meaningful lines of a requirements file (no blanks, no comments)."""
-    if not requirements.is_file():
+_INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
+
+
+def requirement_lines(requirements: Path, _seen: frozenset[Path] = frozenset()) -> list[str]:
+    """The meaningful lines of a requirements file (no blanks, no comments).
+
+    An included file (`-r base.txt`, `-c constraints.txt`) contributes its own lines, so an
+    edit there changes the key too.
+    """
+    if not requirements.is_file() or requirements.resolve() in _seen:
         return []
     lines = []
     for raw in requirements.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("-") else raw.strip()
         if line:
             lines.append(line)
+            include = _INCLUDE.match(line)
+            if include:
+                nested = requirements.parent / include.group(1)
+                lines += requirement_lines(nested, _seen | {requirements.resolve()})
     return lines
 
 

@@ -345,3 +345,16 @@ def test_serial_and_parallel_strategies_build_the_same_tree(tmp_path: Path, deps
         build = root / ".aws-sam" / "build"
         trees.append({str(p.relative_to(build)): p.read_bytes() for p in build.rglob("*") if p.is_file()})
     assert trees[0] == trees[1] and "GammaFunction/gamma/handlers.py" in trees[0]
+
+
+def test_an_included_requirements_file_is_part_of_the_key(tmp_path: Path) -> None:
+    from legwork.build.deps import dependency_key, requirement_lines
+
+    write(tmp_path / "base.txt", "six==1.16.0  # pinned\n")
+    requirements = write(tmp_path / "requirements.txt", "# the shared base\n-r base.txt\n")
+    before = dependency_key(requirement_lines(requirements), "python3.12", "arm64")
+    assert requirement_lines(requirements) == ["-r base.txt", "six==1.16.0"]
+    write(tmp_path / "base.txt", "six==1.15.0\n")
+    assert dependency_key(requirement_lines(requirements), "python3.12", "arm64") != before
+    assert dependency_key(requirement_lines(requirements), "python3.12", "x86_64") != \
+        dependency_key(requirement_lines(requirements), "python3.12", "arm64")
