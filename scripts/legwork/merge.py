@@ -179,14 +179,14 @@ class Merger:
                 for key in siblings:
                     if key in included:
                         raise MergeError(
-                            f"{self.origins.where(node, key)}: '{key}' is defined here and in "
-                            f"{self.origins.where(included, key)} (included)"
+                            f"{self.where(node, key)}: '{key}' is defined here and in "
+                            f"{self.where(included, key)} (included)"
                         )
                 position = list(node.keys()).index(INCLUDE)
                 del node[INCLUDE]
                 for offset, (key, value) in enumerate(included.items()):
                     node.insert(position + offset, key, value)
-                    self._copy_line(included, key, node, position + offset)
+                    self._remember(included, key, node)
             for key in list(node.keys()):
                 node[key] = self._resolve_includes(node[key], path, stack)
         elif isinstance(node, CommentedSeq):
@@ -194,9 +194,9 @@ class Merger:
                 node[index] = self._resolve_includes(value, path, stack)
         return node
 
-    def _copy_line(self, source: CommentedMap, key: Any, target: CommentedMap, _pos: int) -> None:
-        """Remember, for error messages, the included file's line of a moved key."""
-        self._moved.setdefault(id(target), {})[key] = self.origins.where(source, key)
+    def _remember(self, source: Any, key: Any, target: Any) -> None:
+        """Remember, for error messages, where a key moved into `target` was written."""
+        self._moved.setdefault(id(target), {})[key] = self.where(source, key)
 
     def where(self, node: Any, key: Any = None) -> str:
         moved = self._moved.get(id(node), {})
@@ -246,7 +246,7 @@ class Merger:
                 if section == "Resources":
                     self._rebase_code_uri(value, folder)
                 target[name] = value
-                self._moved.setdefault(id(target), {})[name] = self.where(entries, name)
+                self._remember(entries, name, target)
 
     def _rebase_code_uri(self, resource: Any, folder: Path) -> None:
         """Make a fragment's relative CodeUri/ContentUri relative to the repository root."""
@@ -297,7 +297,7 @@ class Merger:
                                 f"defined at {self.where(target, name)}"
                             )
                         target[name] = schema
-                        self._moved.setdefault(id(target), {})[name] = self.where(entries, name)
+                        self._remember(entries, name, target)
             else:
                 raise MergeError(
                     f"{self.where(fragment, key)}: a resource's swagger.yaml holds 'paths' and "
@@ -308,7 +308,7 @@ class Merger:
         for path, item in new_paths.items():
             if path not in paths:
                 paths[path] = item
-                self._moved.setdefault(id(paths), {})[path] = self.where(new_paths, path)
+                self._remember(new_paths, path, paths)
                 continue
             existing = paths[path]
             for method, operation in item.items():
@@ -318,7 +318,7 @@ class Merger:
                         f"{self.where(existing, method)}"
                     )
                 existing[method] = operation
-                self._moved.setdefault(id(existing), {})[method] = self.where(item, method)
+                self._remember(item, method, existing)
 
     # -- integrations ------------------------------------------------------------------
     def _write_integrations(self, template: CommentedMap, apis: dict[str, CommentedMap]) -> None:

@@ -351,3 +351,10 @@ def test_include_cycle_and_missing_include_are_refused(tree: Path) -> None:
 def test_globals_in_a_resource_fragment_are_refused(tree: Path) -> None:
     put(tree, "src/other/template.yaml", "Globals:\n  Function:\n    Timeout: 3\n")
     assert "'Globals' cannot be in a resource fragment" in refusal(tree)
+
+
+def test_a_key_beside_include_that_the_included_file_also_defines_is_refused(tree: Path) -> None:
+    root = tree / "templates" / "template.yaml"
+    root.write_text(root.read_text().replace("  $include: parameters.yaml\n", "  $include: parameters.yaml\n  Stage:\n    Type: String\n"))
+    message = refusal(tree)
+    assert "templates/template.yaml:5: 'Stage' is defined here and in templates/parameters.yaml:1" in message
