@@ -46,7 +46,9 @@ def test_enabled_schedule_fires_on_its_timer(app_dir, tmp_path):
 
     from localrt import eventually
 
-    when = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    # Far enough ahead that a slow start (a loaded CI machine) cannot put it in the past:
+    # an at() schedule whose moment has passed never fires, in AWS as here.
+    when = (datetime.now(UTC) + timedelta(seconds=8)).strftime("%Y-%m-%dT%H:%M:%S")
     template = tmp_path / "timer.yaml"
     template.write_text(f"""
 Transform: AWS::Serverless-2016-10-31
@@ -79,7 +81,7 @@ Resources:
     try:
         ddb = boto3.client("dynamodb", endpoint_url=runtime.endpoint_url, region_name="us-east-1")
         item = eventually(lambda: ddb.get_item(TableName=runtime.stack.name("ItemsTable"),
-                                               Key={"itemId": {"S": "tick:timer"}}).get("Item"), timeout=20)
+                                               Key={"itemId": {"S": "tick:timer"}}).get("Item"), timeout=30)
         assert item["kind"]["S"] == "tick"
     finally:
         runtime.stop()
