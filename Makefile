@@ -51,7 +51,7 @@ watch: venv
 	$(PY) -m legwork watch
 
 invoke: venv merge
-	$(PY) -m legwork invoke $(FN) --port $(PORT)
+	$(PY) -m legwork invoke $(FN) --port $(PORT) $(if $(EVENT),--event $(EVENT))
 
 ## Benchmarks (figures, never tests) ----------------------------------------------
 bench: bench-build bench-local bench-ingest
