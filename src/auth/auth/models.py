@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from legwork_common.api import ROLES
-from legwork_common.errors import ValidationFailed
 from legwork_common.clock import utc_seconds as iso
+from legwork_common.errors import ValidationFailed
 from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.validation import json_object
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
@@ -34,7 +35,7 @@ class Credentials:
 
     @classmethod
     def parse(cls, body: Any) -> "Credentials":
-        body = _object(body, allowed=("username", "password"))
+        body = json_object(body, ("username", "password"))
         username = _string(body, "username", max_length=64)
         password = _string(body, "password", max_length=PASSWORD_MAX)
         return cls(username=username, password=password)
@@ -50,7 +51,7 @@ class NewUser:
 
     @classmethod
     def parse(cls, body: Any) -> "NewUser":
-        body = _object(body, allowed=("username", "password", "role"))
+        body = json_object(body, ("username", "password", "role"))
         username = _string(body, "username", max_length=32)
         check_username(username)
         password = _string(body, "password", max_length=PASSWORD_MAX)
@@ -120,15 +121,6 @@ def decode_cursor(cursor: str) -> dict:
     if not (isinstance(key, dict) and set(key) == {"username"} and isinstance(key["username"], str) and key["username"]):
         raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
     return key
-
-
-def _object(body: Any, *, allowed: tuple[str, ...]) -> dict:
-    if not isinstance(body, dict):
-        raise ValidationFailed(f"The request body must be a JSON object with {', '.join(allowed)}.")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; only {', '.join(allowed)} are accepted.")
-    return body
 
 
 def _string(body: dict, name: str, *, max_length: int) -> str:

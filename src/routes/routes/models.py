@@ -15,10 +15,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from legwork_common.errors import ValidationFailed
 from legwork_common.clock import utc_ms as iso
-from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.errors import ValidationFailed
 from legwork_common.geo import path_length_m
+from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.validation import json_object
 
 NAME_MAX = 200
 WAYPOINTS_MIN, WAYPOINTS_MAX = 2, 1000
@@ -38,11 +39,7 @@ class NewRoute:
 
     @classmethod
     def parse(cls, body: Any) -> "NewRoute":
-        if not isinstance(body, dict):
-            raise ValidationFailed("The request body must be a JSON object with name and waypoints.")
-        unknown = sorted(set(body) - {"name", "waypoints"})
-        if unknown:
-            raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; only name and waypoints are accepted.")
+        body = json_object(body, ("name", "waypoints"))
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ValidationFailed("'name' is required: a non-empty string.")
@@ -65,11 +62,7 @@ class NewRoute:
 
 def _waypoint(point: Any, index: int) -> tuple[Decimal, Decimal]:
     where = f"waypoints[{index}]"
-    if not isinstance(point, dict):
-        raise ValidationFailed(f"'{where}' must be an object {{lat, lng}}.")
-    unknown = sorted(set(point) - {"lat", "lng"})
-    if unknown:
-        raise ValidationFailed(f"'{where}' has unknown field(s) {', '.join(unknown)}; only lat and lng are accepted.")
+    json_object(point, ("lat", "lng"), field=where)
     lat = _coordinate(point.get("lat"), f"{where}.lat", 90)
     lng = _coordinate(point.get("lng"), f"{where}.lng", 180)
     return lat, lng

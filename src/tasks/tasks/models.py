@@ -18,10 +18,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from legwork_common.errors import ValidationFailed
 from legwork_common.clock import utc_ms as iso
 from legwork_common.clock import utc_seconds as iso_seconds
+from legwork_common.errors import ValidationFailed
 from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.validation import json_object
 from tasks.currencies import MINOR_UNITS
 
 STATUSES = ("open", "claimed", "in_progress", "completed", "cancelled")
@@ -47,7 +48,7 @@ class Bonus:
 
     @classmethod
     def parse(cls, raw: Any) -> "Bonus":
-        _object(raw, "bonus", ("amount", "currency"))
+        json_object(raw, ("amount", "currency"), field="bonus")
         amount_text = raw.get("amount")
         if amount_text is None:
             raise ValidationFailed("'bonus.amount' is required: a decimal string such as \"12.50\".")
@@ -89,7 +90,7 @@ class Window:
 
     @classmethod
     def parse(cls, raw: Any) -> "Window":
-        _object(raw, "window", ("start", "end"))
+        json_object(raw, ("start", "end"), field="window")
         start = parse_utc(raw.get("start"), "window.start")
         end = parse_utc(raw.get("end"), "window.end")
         if not start < end:
@@ -113,12 +114,7 @@ class NewTask:
 
     @classmethod
     def parse(cls, body: Any) -> "NewTask":
-        allowed = ("routeId", "title", "bonus", "window")
-        if not isinstance(body, dict):
-            raise ValidationFailed(f"The request body must be a JSON object with {', '.join(allowed)}.")
-        unknown = sorted(set(body) - set(allowed))
-        if unknown:
-            raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; only {', '.join(allowed)} are accepted.")
+        body = json_object(body, ("routeId", "title", "bonus", "window"))
         route_id = body.get("routeId")
         if not isinstance(route_id, str) or not route_id or len(route_id) > ID_MAX:
             raise ValidationFailed(f"'routeId' is required: the id of an existing route (1 to {ID_MAX} characters).")
@@ -256,10 +252,3 @@ def decode_cursor(cursor: str, segments: list[Segment]) -> tuple[int, dict | Non
     return position, key
 
 
-def _object(raw: Any, name: str, allowed: tuple[str, ...]) -> dict:
-    if not isinstance(raw, dict):
-        raise ValidationFailed(f"'{name}' must be an object with {', '.join(allowed)}.")
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        raise ValidationFailed(f"'{name}' has unknown field(s) {', '.join(unknown)}; only {', '.join(allowed)}.")
-    return raw

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from legwork_common.errors import ValidationFailed
 from legwork_common.clock import utc_ms as format_utc
+from legwork_common.errors import ValidationFailed
 from legwork_common.paging import pack, parse_limit, unpack
 
 MAX_POINTS = 100
