@@ -1,5 +1,10 @@
 """`make lint`: the real tools on the merged template, for both partitions.
 
+0. every YAML fragment (templates/, swagger/, src/*/) parsed strictly: a duplicate key or
+   a key with a null value is refused with its file and line (an unquoted comma in a
+   flow mapping, `{description: in metres, rounded}`, makes such a key), and the
+   generated `openapi.yaml` and the template's inline OpenAPI body checked with
+   openapi-spec-validator (OpenAPI 3.0);
 1. `cfn-lint` on `template.yaml` for us-east-1, cn-north-1 and cn-northwest-1;
 2. the SAM translation (`samtranslator`, offline) for `aws` and `aws-cn`, and `cfn-lint`
    on each — cfn-lint no longer expands SAM itself, so this is where it sees the real
@@ -30,8 +35,90 @@ from typing import Any
 from legwork import ROOT
 from legwork.yamlcfn import load
 
+FRAGMENT_GLOBS = ("templates/**/*.yaml", "swagger/**/*.yaml", "src/*/*.yaml", "pipeline/**/*.yaml")
 REGIONS = {"aws": ("us-east-1",), "aws-cn": ("cn-north-1", "cn-northwest-1")}
 PLACEHOLDER_BUCKET = "s3://legwork-lint-placeholder"
+
+
+def fragment_files(root: Path = ROOT) -> list[Path]:
+    """Every hand-written YAML fragment the merge (or `make pipeline`) reads."""
+    return sorted({path for pattern in FRAGMENT_GLOBS for path in root.glob(pattern) if path.is_file()})
+
+
+def fragment_problems(path: Path, root: Path = ROOT) -> list[str]:
+    """`file:line: problem` for each duplicate key and each key whose value is null.
+
+    A null value is never meant in a template or an OpenAPI fragment: write `{}`, `[]`
+    or `""` where empty is meant. It is almost always a flow mapping split by a comma:
+
+        >>> fragment_problems(Path("src/x/swagger.yaml"))  # `{type: number, description: a, b}`
+        ['src/x/swagger.yaml:12: key "b}" ... has no value ...']
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
+    from legwork.yamlcfn import load_roundtrip
+
+    try:
+        name = str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        name = str(path)
+    try:
+        data = load_roundtrip(path)
+    except DuplicateKeyError as exc:
+        return [f"{name}:{exc.problem_mark.line + 1}: {exc.problem} (a key is written twice in one mapping)"]
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return [f"{name}:{mark.line + 1 if mark else '?'}: not valid YAML: {exc.problem or exc.context}"]
+    problems = []
+
+    def walk(node: Any, trail: str) -> None:
+        if isinstance(node, CommentedMap):
+            for key, value in node.items():
+                here = f"{trail}.{key}" if trail else str(key)
+                if value is None:
+                    line = node.lc.key(key)[0] + 1
+                    problems.append(
+                        f"{name}:{line}: key {str(key)!r} (at {here}) has no value: if it came from a flow mapping "
+                        "{a: b, c}, quote the text with the comma; where empty is meant, write {}, [] or \"\""
+                    )
+                walk(value, here)
+        elif isinstance(node, CommentedSeq):
+            for index, item in enumerate(node):
+                walk(item, f"{trail}[{index}]")
+
+    walk(data, "")
+    return problems
+
+
+def openapi_problems(document: dict) -> list[str]:
+    """What openapi-spec-validator (OpenAPI 3.0) finds wrong, one line per error.
+
+    Each error is reported at its deepest cause (a `oneOf` over "schema or $ref" would
+    otherwise only say that the whole schema is wrong).
+    """
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
+    def deepest(error: Any) -> Any:
+        causes = list(error.context or [])
+        if not causes:
+            return error
+        return max((deepest(cause) for cause in causes), key=lambda e: len(e.absolute_path))
+
+    problems = []
+    for error in OpenAPIV30SpecValidator(document).iter_errors():
+        cause = deepest(error)
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in cause.absolute_path)
+        problems.append(f"{where}: {cause.message[:300]}")
+    return problems
+
+
+def _check(label: str, problems: list[str]) -> bool:
+    print(f"lint: {label:<44} {'ok' if not problems else 'FAILED'}")
+    for problem in problems:
+        print("    " + problem)
+    return not problems
 
 
 def translate(template: dict, *, region: str) -> dict:
@@ -112,6 +199,17 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     template = load(args.template)
     results = []
+
+    fragments = fragment_files(ROOT)
+    results.append(_check(f"YAML fragments ({len(fragments)} files)",
+                          [p for path in fragments for p in fragment_problems(path, ROOT)]))
+    openapi_path = args.template.parent / "openapi.yaml"
+    if openapi_path.exists():
+        results.append(_check("openapi.yaml (OpenAPI 3.0)", openapi_problems(load(openapi_path))))
+    for name, resource in template.get("Resources", {}).items():
+        body = (resource.get("Properties") or {}).get("DefinitionBody")
+        if resource.get("Type") == "AWS::Serverless::Api" and isinstance(body, dict):
+            results.append(_check(f"{name} DefinitionBody (OpenAPI 3.0)", openapi_problems(body)))
 
     all_regions = [r for regions in REGIONS.values() for r in regions]
     results.append(

@@ -369,6 +369,14 @@ class Merger:
                 continue
             methods = sorted(m.upper() for m in item if m in HTTP_METHODS)
             item["options"] = _preflight(",".join(["OPTIONS", *methods]))
+            declared = {p.get("name") for p in item.get("parameters") or [] if isinstance(p, dict)}
+            templated = [name for name in re.findall(r"\{([^}/+]+)\+?\}", str(path)) if name not in declared]
+            if templated:  # OpenAPI wants every templated segment declared, preflight included
+                item["options"]["parameters"] = CommentedSeq(
+                    CommentedMap([("name", name), ("in", "path"), ("required", True),
+                                  ("schema", CommentedMap([("type", "string")]))])
+                    for name in templated
+                )
 
     def _add_log_groups(self, template: CommentedMap) -> None:
         """A log group with the stage's retention for every function (Globals cannot say it)."""
