@@ -49,6 +49,16 @@ def test_objects_outside_the_filter_do_not_trigger(api, aws, runtime):
     assert _item(aws, runtime, "upload:elsewhere/x.txt") is None
 
 
+def test_two_functions_on_one_bucket_each_get_their_own_prefix(aws, runtime):
+    s3 = aws("s3")
+    bucket = runtime.stack.name("UploadsBucket")
+    s3.put_object(Bucket=bucket, Key="archive/a b.txt", Body=b"1")
+    s3.put_object(Bucket=bucket, Key="incoming/c.txt", Body=b"2")
+    archived = eventually(lambda: _item(aws, runtime, "upload:archive/a b.txt"))
+    assert archived["bucket"]["S"] == bucket
+    eventually(lambda: _item(aws, runtime, "upload:incoming/c.txt"))
+
+
 def test_sqs_batch_with_a_poisoned_message_retries_only_it_and_lands_it_in_the_dlq(aws, runtime):
     sqs = aws("sqs")
     queue, dlq = runtime.stack.name("JobsQueue"), runtime.stack.name("JobsDLQ")
