@@ -5,7 +5,7 @@ import importlib
 import sys
 
 COMMANDS = {
-    "merge": "legwork.merge",
+    "merge": "legwork.merge_gate",
     "lint": "legwork.lint",
     "build": "legwork.build",
     "watch": "legwork.watch",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import posixpath
 import re
 import sys
@@ -34,7 +35,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 
 from legwork import ROOT
-from legwork.yamlcfn import dump_roundtrip, load_roundtrip, to_plain
+from legwork import merge_gate
+from legwork.yamlcfn import dump_roundtrip, loads_roundtrip, to_plain
 
 INCLUDE = "$include"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -80,6 +82,7 @@ class MergeResult:
     template: CommentedMap
     openapi: CommentedMap
     fragments: list[Path] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # every file read (relative path -> md5)
 
     def template_text(self) -> str:
         return GENERATED_HEADER + dump_roundtrip(self.template)
@@ -141,6 +144,7 @@ class Merger:
         self.root = root.resolve()
         self.origins = Origins(self.root)
         self._moved: dict[int, dict[Any, str]] = {}  # id(map) -> key -> where it was written
+        self.inputs: dict[str, str] = {}  # every file read, by the bytes parsed (for merge_gate)
 
     # -- loading with $include ---------------------------------------------------------
     def load(self, path: Path, _stack: tuple[Path, ...] = ()) -> Any:
@@ -150,8 +154,10 @@ class Merger:
             raise MergeError(f"{self.origins._rel(path)}: $include cycle: {chain}")
         if not path.is_file():
             raise MergeError(f"{self.origins._rel(path)}: file not found")
+        raw = path.read_bytes()
+        self.inputs[self.origins._rel(path)] = merge_gate.md5_bytes(raw)
         try:
-            data = load_roundtrip(path)
+            data = loads_roundtrip(io.StringIO(raw.decode("utf-8"), newline=None).read())
         except DuplicateKeyError as exc:
             mark = exc.problem_mark
             raise MergeError(
@@ -221,7 +227,7 @@ class Merger:
         openapi = self._client_document(apis)
         for body in apis.values():
             self._add_cors_preflight(body)
-        return MergeResult(template=template, openapi=openapi, fragments=resource_dirs)
+        return MergeResult(template=template, openapi=openapi, fragments=resource_dirs, inputs=self.inputs)
 
     def _merge_template_fragment(self, template: CommentedMap, folder: Path) -> None:
         path = folder / "template.yaml"
@@ -666,6 +672,7 @@ def main(argv: list[str]) -> int:
         print(f"merge refused: {err}", file=sys.stderr)
         return 1
     written = write(result, args.root)
+    merge_gate.record(args.root, result.inputs)
     names = ", ".join(p.name for p in written) or "nothing (unchanged)"
     print(f"merge: {len(result.fragments)} resource folders -> wrote {names}")
     return 0
