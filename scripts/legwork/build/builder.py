@@ -26,7 +26,6 @@ from legwork.build.deps import DependencyCache
 from legwork.build.steps import CodeStep, DependencyStep, md5_file
 from legwork.build.strategy import strategy_for
 from legwork.build.plan import Artifact, Plan, read_plan
-from legwork.yamlcfn import dump_roundtrip, load_roundtrip
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 STATE_FILE = "build-state.json"
@@ -200,6 +199,8 @@ class Builder:
 
     def _write_template(self, plan: Plan) -> bool:
         """The built template: CodeUri/ContentUri point at the artifact folders."""
+        from legwork.yamlcfn import dump_roundtrip, load_roundtrip  # not imported by a no-op build
+
         template = load_roundtrip(self.template)
         built = {a.logical_id for a in plan.artifacts}
         for logical_id, resource in template.get("Resources", {}).items():

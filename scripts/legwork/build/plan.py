@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from legwork.yamlcfn import load
 
 LAYER_BUILD_METHOD = re.compile(r"^python3\.\d+$")
 
@@ -54,6 +53,8 @@ def read_plan(template_path: Path, root: Path | None = None) -> Plan:
 
     Code paths are relative to `root`, the template's own folder unless given.
     """
+    from legwork.yamlcfn import load  # ruamel.yaml: imported only when a template must be parsed
+
     template = load(template_path)
     root = (root or template_path.resolve().parent).resolve()
     plan = Plan(template_path=template_path)
