@@ -133,3 +133,29 @@ def test_a_completed_task_leaves_the_live_map(ingested, api, admin):
     status, body = api.request("POST", f"/tasks/{courier.task_id}/positions",
                                {"points": [{"lat": 52.52, "lng": 13.4, "ts": courier.sent[-1]["ts"]}]}, courier.token)
     assert status == 409, body
+
+
+# -- every running task is on the live map, from its start -----------------------------------
+def test_the_demo_task_in_progress_is_on_the_live_map_before_any_position(runtime, api, admin):
+    running = api.expect(200, "GET", "/tasks?status=in_progress&limit=100", token=admin)["items"]
+    [demo] = [t for t in running if t["title"] == "Office lunch drop"]
+
+    def listed() -> dict | None:
+        items = api.expect(200, "GET", "/live", token=admin)["items"]
+        return next((e for e in items if e["taskId"] == demo["taskId"]), None)
+
+    assert wait_until(lambda: listed() is not None, timeout=30, interval=0.2), "the demo task never reached /live"
+    entry = listed()
+    assert entry["courier"]["username"] == "courier1"
+    assert (entry["position"], entry["lastSeen"], entry["progress"], entry["distanceM"]) == (None, None, None, 0)
+
+
+def test_a_task_started_through_the_api_is_listed_until_it_is_completed(runtime, api, admin):
+    _, [courier] = prepare_couriers(api, 1, admin_token=admin, threads=1, prefix="listed")
+
+    def on_map() -> set[str]:
+        return {e["taskId"] for e in api.expect(200, "GET", "/live", token=admin)["items"]}
+
+    assert wait_until(lambda: courier.task_id in on_map(), timeout=30, interval=0.2)
+    api.expect(200, "POST", f"/tasks/{courier.task_id}/complete", {}, courier.token)
+    assert courier.task_id not in on_map()

@@ -271,7 +271,7 @@ class LiveWatcher:
             return
         for item in answer["items"]:
             courier = self.by_task.get(item["taskId"])
-            if courier is None:
+            if courier is None or item["lastSeen"] is None:  # listed, no position yet
                 continue
             self.last[item["taskId"]] = item
             with courier.lock:

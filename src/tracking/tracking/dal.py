@@ -12,7 +12,9 @@ The TrackingTable holds, under the partition `TASK#<taskId>`:
 - one live item, sort key `LIVE`: the latest position, distance and progress. While the
   task runs it also carries `livePk = "LIVE"` and `liveSk = <taskId>`, the keys of the
   sparse GSI `live`; only live items of running tasks are in that index, so reading the
-  live map costs in proportion to the running tasks, never to the points recorded.
+  live map costs in proportion to the running tasks, never to the points recorded. A
+  task enters the index when it starts (`list_running`, from the tasks table's stream),
+  with no position until its first point arrives, and leaves it when it stops running.
 
 `Usage` counts the requests this process made, so the consumer can log what a batch cost.
 """
@@ -291,6 +293,28 @@ class TrackingTable:
             if "LastEvaluatedKey" not in response:
                 return items
             args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def list_running(self, task_id: str, *, route_id: str | None, courier_id: str | None,
+                     courier_name: str | None) -> None:
+        """Put a task that has just started into the `live` index, before its first point.
+
+        Creates the live item with no position (`lastTs` absent, so the consumer's first
+        write replaces it whole), or, if one exists, only adds the index keys: a position
+        already recorded is never touched, whichever of the two writers comes first.
+        """
+        names = {"#t": "taskId", "#lp": "livePk", "#ls": "liveSk", "#st": "taskStatus", "#r": "routeId",
+                 "#c": "courierId", "#n": "courierName", "#d": "distanceM"}
+        values: dict[str, Any] = {":id": task_id, ":live": LIVE_PARTITION, ":running": "in_progress",
+                                  ":zero": 0}
+        sets = ["#t = :id", "#lp = :live", "#ls = :id", "#st = :running", "#d = if_not_exists(#d, :zero)"]
+        for placeholder, name, value in ((":r", "#r", route_id), (":c", "#c", courier_id), (":n", "#n", courier_name)):
+            if value is not None:
+                sets.append(f"{name} = if_not_exists({name}, {placeholder})")
+                values[placeholder] = value
+            else:
+                del names[name]
+        self.table.update_item(Key=self.live_key(task_id), UpdateExpression="SET " + ", ".join(sets),
+                               ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
     def drop_from_live(self, task_id: str) -> None:
         """Take a task's live item out of the `live` index (the task no longer runs)."""

@@ -1,7 +1,8 @@
 """Lambda entry points of the tracking resource: parse, call `logic`, shape the response.
 
 One function per operation (see template.yaml), plus `consume_positions`, the consumer of
-the positions queue.
+the positions queue, and `follow_task_changes`, which lists running tasks on the live map
+from the tasks table's stream.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from legwork_common.api import Request, Response, endpoint
@@ -24,6 +26,8 @@ metrics = Metrics()
 # Reports each failed message (poisoned, or its points not written) as a batch item
 # failure: SQS retries only those, and moves a message that keeps failing to the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A stream record that fails is retried from there (ReportBatchItemFailures), in order.
+stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @functools.cache
@@ -104,3 +108,21 @@ def consume_positions(event: dict, context: Any) -> dict:
     metrics.add_metric(name="DynamoDBWriteRequests", unit=MetricUnit.Count, value=result.usage.write_requests)
     metrics.add_metric(name="LiveUpdates", unit=MetricUnit.Count, value=result.live_updated)
     return processor.response()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def follow_task_changes(event: dict, context: Any) -> dict:
+    """Tasks table stream: a task that starts is listed on the live map, one that stops leaves it.
+
+    Answers `{"batchItemFailures": [...]}` with the first record to retry from.
+    """
+    service = _service()
+
+    def follow(record: DynamoDBRecord) -> None:
+        change = record.dynamodb
+        task_id = str((change.keys or {}).get("taskId", ""))
+        outcome = service.follow_task(task_id, change.old_image or None, change.new_image or None)
+        logger.debug("task change followed", extra={"taskId": task_id, "outcome": outcome})
+
+    return process_partial_response(event=event, record_handler=follow, processor=stream_processor,
+                                    context=context)

@@ -14,10 +14,12 @@ Two halves, free of any AWS event shape:
     >>> for m in messages: ingest.stage(m, m.body)
     >>> failures = ingest.commit()         # [(message, exception), …]: retry these
 
-Liveness of the live map: the consumer keeps a task's live item in the `live` index only
-while the task is `in_progress` (it removes the index keys when it sees another status),
-and GET /live checks every listed task's status at read time and takes the finished ones
-out of the index, so a task completed after its last point leaves the map at the next
+Liveness of the live map: a task enters the `live` index when it starts, before any
+point (`TrackingService.follow_task`, fed by the tasks table's stream: it lists the task
+with no position and takes it out when it stops running); the consumer keeps a task's
+live item in the index only while the task is `in_progress`; and GET /live checks every
+listed task's status at read time and takes the finished ones out of the index, so a
+task completed while its stream record is still on the way leaves the map at the next
 read. The cost of GET /live follows the running tasks, not the points ever recorded.
 """
 from __future__ import annotations
@@ -128,8 +130,35 @@ class TrackingService:
             "nextCursor": encode_cursor(task_id, last),
         }
 
+    def follow_task(self, task_id: str, old: dict | None, new: dict | None) -> str:
+        """Keep the live index in step with one change of a task (a tasks-table stream record).
+
+        `old` and `new` are the task's images before and after (None for an insert or a
+        removal). A task that starts running is listed, with no position until its first
+        point ("listed"); one that stops running, or is deleted, leaves ("dropped"); any
+        other change is "ignored". Replaying a record gives the same result.
+        """
+        assert self.tracking is not None, "follow_task needs the tracking table"
+        was = (old or {}).get("status")
+        status = (new or {}).get("status")
+        if status == IN_PROGRESS and was != IN_PROGRESS:
+            assert new is not None
+            self.tracking.list_running(task_id, route_id=new.get("routeId"), courier_id=new.get("assigneeId"),
+                                       courier_name=new.get("assigneeName"))
+            logger.info("task listed on the live map", extra={"taskId": task_id})
+            return "listed"
+        if was == IN_PROGRESS and status != IN_PROGRESS:
+            self.tracking.drop_from_live(task_id)
+            logger.info("task taken off the live map", extra={"taskId": task_id, "status": status})
+            return "dropped"
+        return "ignored"
+
     def live(self) -> dict:
-        """Every task in progress with its courier, latest position, progress and last seen."""
+        """Every task in progress with its courier, latest position, progress and last seen.
+
+        A task that has not reported a position yet is listed with `position`, `lastSeen`
+        and `progress` null and `distanceM` 0.
+        """
         assert self.tracking is not None, "live needs the tracking table"
         listed = self.tracking.live_items()
         statuses = self.tasks.get_many(item["taskId"] for item in listed)
@@ -166,10 +195,10 @@ def _public_live(item: dict, task: dict) -> dict:
         "taskId": item["taskId"],
         "routeId": item.get("routeId"),
         "courier": {"userId": item.get("courierId"), "username": item.get("courierName") or task.get("assigneeName")},
-        "position": item["position"],
-        "lastSeen": item["lastSeen"],
+        "position": item.get("position"),  # None until the first point arrives
+        "lastSeen": item.get("lastSeen"),
         "progress": item.get("progress"),
-        "distanceM": item.get("distanceM"),
+        "distanceM": item.get("distanceM", 0),
         "offRouteM": item.get("offRouteM"),
     }
 
@@ -369,7 +398,9 @@ class Ingest:
                 return "stale", usage  # an older batch arrived late: the live item stays
             fresh = [p for p, _ in ordered if previous_ts is None or p.ts > previous_ts]
             walked = 0.0
-            last = (previous["position"]["lat"], previous["position"]["lng"]) if previous else None
+            # A task listed when it started has a live item with no position yet.
+            position = (previous or {}).get("position")
+            last = (position["lat"], position["lng"]) if position else None
             for point in fresh:
                 if last is not None:
                     walked += haversine_m(last, (point.lat, point.lng))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 
-from legwork.local import patterns
 from tests.support.events import lambda_context
+from tests.support.streams import TableStream
 from tests.unit.tasks.helpers import ADMIN, courier, task_call
 
 ANA = courier(1)
@@ -73,35 +72,7 @@ def set_webhook(value: str) -> None:
 @pytest.fixture
 def stream(stack):
     """Read the tasks table's stream as Lambda delivers it, after the template's filters."""
-    arn = stack.attr("TasksTable", "StreamArn")
-    client = boto3.client("dynamodbstreams")
-    props = stack.function("NotifyTaskChangeFunction")["Events"]["TaskStatusChanged"]["Properties"]
-    filters = [patterns.parse(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
-    shards = client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    iterators = {s["ShardId"]: client.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
-                                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                 for s in shards}
-
-    class Stream:
-        def read(self, *, filtered: bool = True) -> list[dict]:
-            """The records written since the last read (matching a filter, unless `filtered=False`)."""
-            records = []
-            for shard, iterator in iterators.items():
-                response = client.get_records(ShardIterator=iterator)
-                iterators[shard] = response["NextShardIterator"]
-                records += [lambda_record(r, arn) for r in response["Records"]]
-            if filtered:
-                records = [r for r in records if any(patterns.matches(p, r) for p in filters)]
-            return records
-
-    return Stream()
-
-
-def lambda_record(record: dict, arn: str) -> dict:
-    data = dict(record["dynamodb"])
-    if isinstance(data.get("ApproximateCreationDateTime"), datetime):
-        data["ApproximateCreationDateTime"] = int(data["ApproximateCreationDateTime"].timestamp())
-    return {**record, "dynamodb": data, "eventSourceARN": arn}
+    return TableStream(stack, "TasksTable", "NotifyTaskChangeFunction", "TaskStatusChanged")
 
 
 def notify(records: list[dict]) -> dict:

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # for `tests.support`
     sys.path.insert(0, str(ROOT))
 
-TRACKING_FUNCTIONS = ("PostPositionsFunction", "GetTrackFunction", "GetLiveFunction", "PositionsConsumerFunction")
+TRACKING_FUNCTIONS = ("PostPositionsFunction", "GetTrackFunction", "GetLiveFunction", "PositionsConsumerFunction",
+                      "LiveIndexFunction")
 
 # The tables this resource reads, and the fragments that define them.
 READ_TABLES = {"TasksTable": "src/tasks/template.yaml", "RoutesTable": "src/routes/template.yaml"}

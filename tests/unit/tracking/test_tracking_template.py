@@ -94,8 +94,28 @@ def test_only_the_consumer_writes_points():
             assert crud == [], logical_id
         for policy in props.get("Policies", []):
             for statement in policy.get("Statement", []):
-                assert statement["Action"] == ["dynamodb:UpdateItem"] and logical_id == "GetLiveFunction"
+                # Only the live index's upkeep updates live items: GET /live takes a finished
+                # task out, LiveIndexFunction lists a started one.
+                assert statement["Action"] == ["dynamodb:UpdateItem"]
+                assert logical_id in ("GetLiveFunction", "LiveIndexFunction")
                 assert statement["Resource"] == {"Fn::GetAtt": ["TrackingTable", "Arn"]}
+
+
+def test_the_live_index_follows_the_tasks_stream_with_a_dlq_and_an_alarm():
+    props = FUNCTIONS["LiveIndexFunction"]
+    [event] = props["Events"].values()
+    source = event["Properties"]
+
+    assert event["Type"] == "DynamoDB"
+    assert source["Stream"] == {"Fn::GetAtt": ["TasksTable", "StreamArn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert len(source["FilterCriteria"]["Filters"]) <= 5  # Lambda's default limit
+    destination = source["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["LiveIndexFailureQueue", "Arn"]}
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["LiveIndexFailureQueue", "QueueName"]}}} \
+        in props["Policies"]
+    alarm = RESOURCES["LiveIndexFailureAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["LiveIndexFailureQueue", "QueueName"]}
 
 
 def test_no_literal_partition_or_host():
