@@ -26,3 +26,14 @@ def client(service: str) -> Any:
     import boto3
 
     return boto3.client(service)
+
+
+@functools.cache
+def s3() -> Any:
+    """The S3 client for presigned URLs and POSTs: Signature V4 (the only one AWS China and
+    newer regions accept; botocore may otherwise sign presigned GETs with V2) and the
+    regional endpoint."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
