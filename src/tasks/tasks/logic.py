@@ -133,7 +133,7 @@ class TasksService:
         """The assignee completes a task in progress; their active count goes down."""
         now = iso(self.clock())
         change = Transition(expect=("in_progress",), to="completed", now=now, assignee=courier.user_id,
-                            set={"completedAt": now}, load=(courier.user_id, -1))
+                            set={"completedAt": now, "closedAt": now}, load=(courier.user_id, -1))
         return self._assignee_transition(task_id, courier, change, "complete")
 
     def release(self, task_id: str, courier: Caller) -> dict:
@@ -153,7 +153,7 @@ class TasksService:
             assignee = current.get("assigneeId") if current["status"] == "claimed" else None
             change = Transition(
                 expect=(current["status"],), to="cancelled", now=now, version=int(current["version"]),
-                set={"cancelledAt": now, "cancelledBy": admin.user_id},
+                set={"cancelledAt": now, "cancelledBy": admin.user_id, "closedAt": now},
                 load=(assignee, -1) if assignee else None,
             )
             try:

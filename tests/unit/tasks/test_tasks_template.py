@@ -34,7 +34,7 @@ def test_the_tasks_table_streams_old_and_new_images_and_has_the_listing_indexes(
     indexes = {gsi["IndexName"]: [k["AttributeName"] for k in gsi["KeySchema"]]
                for gsi in props["GlobalSecondaryIndexes"]}
     assert indexes == {"byStatus": ["status", "createdAt"], "byAssignee": ["assigneeId", "status"],
-                       "byRoute": ["routeId"]}
+                       "byRoute": ["routeId"], "byClosedAt": ["status", "closedAt"]}
 
 
 def test_the_active_task_limit_is_a_template_parameter(merged_template):
