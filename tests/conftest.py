@@ -64,3 +64,17 @@ def aws_stack(merged_template: dict, monkeypatch: pytest.MonkeyPatch):
                 monkeypatch.setenv(key, str(value))
         yield stack
         parameters.clear_caches()
+
+
+@pytest.fixture
+def no_scans(aws_stack):
+    """Fail the test if anything scans a table: listings and reports must query an index."""
+    from legwork_common.aws import dynamodb
+
+    def refuse(**_):
+        raise AssertionError("a table scan: listings and reports must query an index")
+
+    events = dynamodb().meta.client.meta.events
+    events.register("before-call.dynamodb.Scan", refuse, unique_id="no-scans")
+    yield
+    events.unregister("before-call.dynamodb.Scan", unique_id="no-scans")

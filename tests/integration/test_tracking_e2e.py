@@ -11,29 +11,13 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from legwork import ROOT
 from legwork.bench.ingest import (
     DEMO_ADMIN, Api, LiveWatcher, account, login, post_batches, prepare_couriers, read_tracks, wait_until,
 )
-from legwork.local.runtime import LocalRuntime, Options, free_port
 
 COURIERS = 20
 BATCHES = 50
 POINTS_PER_BATCH = 2
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
-    from legwork.merge import merge
-
-    template = tmp_path_factory.mktemp("tracking_e2e") / "template.yaml"
-    template.write_text(merge(ROOT).template_text(), encoding="utf-8")
-    runtime = LocalRuntime(Options(template=template, root=ROOT, port=free_port(), poll_interval=0.05,
-                                   pool_size=2, timers=False, access_log=False))
-    runtime.start()
-    assert runtime.seeded.wait(60), "demo users were not written"
-    yield runtime
-    runtime.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from boto3.dynamodb.conditions import Key
 
-from legwork_common.aws import dynamodb, s3 as s3_client
+from legwork_common.aws import dynamodb, query_all, s3 as s3_client
 
 OWNER_INDEX = "byOwner"
 STATUS_INDEX = "byStatus"
@@ -56,14 +56,8 @@ class FilesTable:
 
     def pending_before(self, created_before: str) -> Iterator[dict]:
         """Keys of records still `pending` that were created before `created_before`."""
-        args: dict[str, Any] = {"IndexName": STATUS_INDEX,
-                                "KeyConditionExpression": Key("status").eq("pending") & Key("createdAt").lt(created_before)}
-        while True:
-            response = self.table.query(**args)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_all(self.table, IndexName=STATUS_INDEX,
+                         KeyConditionExpression=Key("status").eq("pending") & Key("createdAt").lt(created_before))
 
     def delete_if_pending(self, file_id: str) -> bool:
         try:
@@ -107,14 +101,8 @@ class LinksTable:
 
     def due(self, day: str, now_epoch: int) -> Iterator[dict]:
         """Keys of links whose `ttl` fell on `day` and has passed."""
-        args: dict[str, Any] = {"IndexName": SWEEP_INDEX,
-                                "KeyConditionExpression": Key("sweepDay").eq(day) & Key("ttl").lte(now_epoch)}
-        while True:
-            response = self.table.query(**args)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_all(self.table, IndexName=SWEEP_INDEX,
+                         KeyConditionExpression=Key("sweepDay").eq(day) & Key("ttl").lte(now_epoch))
 
     def delete_if_due(self, hashed: str, now_epoch: int) -> bool:
         try:

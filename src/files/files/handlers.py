@@ -36,7 +36,8 @@ def _base_url(request: Request) -> str:
     headers = request.headers
     context = request.event.get("requestContext") or {}
     host = headers.get("host") or context.get("domainName", "")
-    scheme = headers.get("x-forwarded-proto", "https")
+    # API Gateway always sends X-Forwarded-Proto (https); only a local gateway may not.
+    scheme = headers.get("x-forwarded-proto", "http")
     full_path = context.get("path") or request.path
     prefix = full_path[: len(full_path) - len(request.path)] if full_path.endswith(request.path) else ""
     return f"{scheme}://{host}{prefix}"

@@ -12,18 +12,9 @@ from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.conditions import Key
 
-from legwork_common.aws import client as aws_client, dynamodb, s3 as s3_client
+from legwork_common.aws import client as aws_client, dynamodb, query_all, s3 as s3_client
 
 BATCH_GET_MAX = 100
-
-
-def _pages(table: Any, **args: Any) -> Iterator[dict]:
-    while True:
-        response = table.query(**args)
-        yield from response.get("Items", [])
-        if "LastEvaluatedKey" not in response:
-            return
-        args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _batch_get(table: Any, keys: list[dict], *, consistent: bool = False) -> list[dict]:
@@ -52,12 +43,12 @@ class TasksReader:
 
     def closed(self, status: str, first: str, last: str) -> Iterator[dict]:
         """Tasks that became `status` (completed, cancelled) between `first` and `last`, inclusive."""
-        return _pages(self.table, IndexName="byClosedAt",
+        return query_all(self.table, IndexName="byClosedAt",
                       KeyConditionExpression=Key("status").eq(status) & Key("closedAt").between(first, last))
 
     def published(self, status: str, first: str, last: str) -> Iterator[dict]:
         """Tasks now in `status` that were published between `first` and `last` (the `byStatus` index)."""
-        return _pages(self.table, IndexName="byStatus",
+        return query_all(self.table, IndexName="byStatus",
                       KeyConditionExpression=Key("status").eq(status) & Key("createdAt").between(first, last))
 
 
@@ -79,7 +70,7 @@ class CouriersReader:
     def couriers(self) -> dict[str, str]:
         """{userId: username} of every courier."""
         return {item["userId"]: item["username"]
-                for item in _pages(self.table, IndexName="byRole", KeyConditionExpression=Key("role").eq("courier"))}
+                for item in query_all(self.table, IndexName="byRole", KeyConditionExpression=Key("role").eq("courier"))}
 
 
 class TrackingReader:
@@ -101,7 +92,18 @@ class ReceiptsReader:
         self.table = (resource or dynamodb()).Table(table_name)
 
     def of_task(self, task_id: str) -> list[dict]:
-        return list(_pages(self.table, IndexName="byTask", KeyConditionExpression=Key("taskId").eq(task_id)))
+        """The task's receipts. Called from several threads: through the (thread-safe) client, which
+        the resource has taught its Python types (boto3 resources themselves are not thread-safe)."""
+        client = self.table.meta.client
+        args: dict[str, Any] = {"TableName": self.table.name, "IndexName": "byTask",
+                                "KeyConditionExpression": Key("taskId").eq(task_id)}
+        items: list[dict] = []
+        while True:
+            response = client.query(**args)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 class ReportsTable:

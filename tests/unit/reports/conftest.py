@@ -147,20 +147,6 @@ def week(stack):
     return stack
 
 
-@pytest.fixture
-def no_scans(stack):
-    """Fail the test if anything scans a table: a report reads its period through indexes."""
-    from legwork_common.aws import dynamodb
-
-    def refuse(**_):
-        raise AssertionError("a table scan: a report must query indexes")
-
-    events = dynamodb().meta.client.meta.events
-    events.register("before-call.dynamodb.Scan", refuse, unique_id="no-scans")
-    yield
-    events.unregister("before-call.dynamodb.Scan", unique_id="no-scans")
-
-
 def generate(stack, period: str, start: str) -> dict:
     """POST /reports, the worker, GET /reports/{id}: the ready report with its files."""
     status, report = call("create_report", "POST", "/reports", body={"period": period, "start": start})

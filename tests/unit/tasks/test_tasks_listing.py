@@ -35,20 +35,6 @@ def list_all(caller, limit: int, status: str | None = None) -> tuple[list[str], 
         query["cursor"] = body["nextCursor"]
 
 
-@pytest.fixture
-def no_scans(stack):
-    """Fail the test if anything scans a table: listings must query indexes."""
-    from legwork_common.aws import dynamodb
-
-    def refuse(**_):
-        raise AssertionError("a table scan: listings must query an index")
-
-    events = dynamodb().meta.client.meta.events
-    events.register("before-call.dynamodb.Scan", refuse, unique_id="no-scans")
-    yield
-    events.unregister("before-call.dynamodb.Scan", unique_id="no-scans")
-
-
 def seed(route_id: str, count: int, status_of=lambda i: "open", assignee_of=lambda i: None) -> list[str]:
     """Write `count` tasks as the create path writes them (one clock tick for many: ties)."""
     from tasks.models import Bonus, NewTask, Window, new_task_item
