@@ -91,7 +91,12 @@ def test_the_weekly_schedule_produces_three_files(report):
 
 def test_the_csv_parses_and_has_a_row_per_demo_courier(downloads):
     rows = list(csv.DictReader(io.StringIO(downloads["csv"].decode("utf-8-sig"))))
-    assert DEMO_COURIERS <= {r["name"] for r in rows if r["table"] == "courier"}
+    couriers = {r["name"]: r for r in rows if r["table"] == "courier"}
+    assert DEMO_COURIERS <= set(couriers)
+    # src/reports/demo.py: each demo courier finished work last week, on the demo routes.
+    assert all(int(couriers[name]["completed"]) >= 1 for name in DEMO_COURIERS)
+    assert all(float(couriers[name]["distance_km"]) > 0 for name in DEMO_COURIERS)
+    assert {r["name"] for r in rows if r["table"] == "route"} >= {"Mitte loop", "Spree run"}
     assert [r["table"] for r in rows][-1] == "total"
 
 
@@ -115,3 +120,43 @@ def test_a_revoked_link_answers_410(runtime, admin, report):
     status, _, body = request(f"{runtime.url}/s/{token}", follow=False)
     assert status == 410 and json.loads(body)["error"]["code"] == "LinkRevoked"
     assert request(f"{runtime.url}/s/{'A' * 43}", follow=False)[0] == 404
+
+
+def _upload(runtime, token: str, name: str, content_type: str, content: bytes) -> str:
+    """POST /files, then the browser's multipart POST to the bucket; the file's id."""
+    import requests
+
+    status, _, body = request(f"{runtime.url}/files", "POST", {"name": name, "contentType": content_type},
+                              token=token)
+    assert status == 201, body
+    created = json.loads(body)
+    response = requests.post(created["upload"]["url"], data=created["upload"]["fields"],
+                             files={"file": (name, content, content_type)}, timeout=30)
+    assert response.status_code in (200, 201, 204), response.text
+    return created["fileId"]
+
+
+def _settled(runtime, token: str, file_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, _, body = request(f"{runtime.url}/files", token=token)
+        record = next(f for f in json.loads(body)["items"] if f["fileId"] == file_id)
+        if record["status"] != "pending":
+            return record
+        time.sleep(0.2)
+    raise AssertionError(f"{file_id} still pending after 30 s")
+
+
+def test_an_uploaded_document_is_checked_on_arrival_and_shared(runtime):
+    _, _, body = request(f"{runtime.url}/auth/login", "POST", {"username": "courier2", "password": "legwork-demo"})
+    courier = json.loads(body)["token"]
+    pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+    good = _upload(runtime, courier, "delivery note.pdf", "application/pdf", pdf)
+    bad = _upload(runtime, courier, "fake.pdf", "application/pdf", b"just some text pretending to be a pdf")
+    assert _settled(runtime, courier, good)["status"] == "ready"
+    rejected = _settled(runtime, courier, bad)
+    assert rejected["status"] == "rejected" and "not application/pdf" in rejected["reason"]
+    status, _, body = request(f"{runtime.url}/files/{good}/links", "POST", {"expiresIn": 60}, token=courier)
+    assert status == 201
+    status, _, content = request(json.loads(body)["url"])
+    assert status == 200 and content == pdf

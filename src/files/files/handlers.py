@@ -96,7 +96,7 @@ def uploaded(event: dict, context: Any) -> dict:
         s3 = record["s3"]
         key = unquote_plus(s3["object"]["key"])  # S3 sends keys URL-encoded
         outcome = _service(s3["bucket"]["name"]).object_created(
-            key, size=int(s3["object"].get("size", 0)), version_id=s3["object"].get("versionId"))
+            key, size=s3["object"].get("size"), version_id=s3["object"].get("versionId"))
         outcomes.append({"key": key, "outcome": outcome})
     return {"results": outcomes}
 

@@ -71,8 +71,13 @@ class FilesService:
         items, last = self.files.page_by_owner(owner or caller.user_id, limit=page.limit, start_key=page.start_key)
         return {"items": [models.public_file(i) for i in items], "nextCursor": models.next_cursor(last)}
 
-    def object_created(self, key: str, *, size: int, version_id: str | None) -> str:
+    def object_created(self, key: str, *, size: int | None, version_id: str | None) -> str:
         """Complete the record of an uploaded document from its bytes: `ready`, or `rejected` and deleted."""
+        if size is None:  # S3 always says; a hand-made event may not
+            head = self.storage.head(key)
+            if head is None:
+                return "gone"
+            size = int(head["ContentLength"])
         parts = key.split("/")
         if len(parts) != 3 or parts[0] != "files":
             logger.warning("object outside files/<ownerId>/<fileId>; ignored", extra={"key": key})
@@ -165,7 +170,8 @@ class FilesService:
         record = self.files.get(item["fileId"])
         if record is None or record.get("status") != "ready":
             raise Gone("The file behind this link is no longer available.", code="FileGone")
-        return self.storage.presigned_get(record["key"], disposition=models.content_disposition(record["name"]),
+        name = record.get("name") or record["key"].rsplit("/", 1)[-1]
+        return self.storage.presigned_get(record["key"], disposition=models.content_disposition(name),
                                           content_type=record.get("contentType", "application/octet-stream"),
                                           expires_in=models.DOWNLOAD_URL_SECONDS)
 
