@@ -13,7 +13,12 @@ do not share its interpreter), then, on loopback only:
 4. once the queue has drained, pages every task's GET /tasks/{taskId}/track and checks
    that the points stored are exactly the points accepted, none twice;
 5. sums what the consumer says it issued (its `ingestStats` log line per invocation):
-   DynamoDB write requests and Lambda invocations per 1,000 points.
+   DynamoDB write and read request units (from item sizes), its invocations and their
+   duration; with the API side (one request, one function call, one consistent read and
+   one SQS message per batch) these are the billed units per 1,000 points, priced by
+   `legwork.bench.cost` per 1,000 courier-hours in us-east-1 and cn-north-1;
+6. prints them beside the recorded figures of the design before issue 14
+   (`ingest-baseline.json`, `--save-baseline` writes a new one).
 
 Figures only; nothing is asserted. The pieces (`Api`, `prepare_couriers`, `post_batches`,
 `read_tracks`) are what tests/integration/test_tracking_e2e.py drives too.
@@ -40,6 +45,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit
 
 from legwork import ROOT
+from legwork.bench import cost
 
 DEMO_ADMIN = ("admin", "legwork-demo")
 COURIER_PASSWORD = "legwork-bench-courier"
@@ -118,6 +124,7 @@ class Posted:
     points: int
     sent_at: float
     visible_at: float | None = None
+    api_ms: float = 0.0  # the POST's round trip seen by the client (gateway + authorizer + function)
 
 
 @dataclass
@@ -195,7 +202,8 @@ def post_batch(api: Api, courier: Courier, size: int, *, total_steps: int) -> Po
             courier.refused += 1
             return None
         courier.sent.extend(batch)
-        posted = Posted(courier.task_id, batch[-1]["ts"], answer["accepted"], sent_at)
+        posted = Posted(courier.task_id, batch[-1]["ts"], answer["accepted"], sent_at,
+                        api_ms=(time.monotonic() - sent_at) * 1000)
         courier.posted.append(posted)
         return posted
 
@@ -323,9 +331,9 @@ def account(couriers: list[Courier], tracks: dict[str, list[dict]]) -> dict[str,
 INGEST_LINE = re.compile(r"\|\s*(\{.*\"ingestStats\".*\})\s*$")
 
 
-def ingest_totals(log_text: str) -> dict[str, int]:
+def ingest_totals(log_text: str) -> dict[str, float]:
     """Sum the consumer's `ingestStats` log lines; `invocations` counts the lines."""
-    totals: dict[str, int] = {"invocations": 0}
+    totals: dict[str, float] = {"invocations": 0}
     for line in log_text.splitlines():
         match = INGEST_LINE.search(line)
         if not match:
@@ -336,8 +344,48 @@ def ingest_totals(log_text: str) -> dict[str, int]:
             continue
         totals["invocations"] += 1
         for key, value in stats.items():
-            totals[key] = totals.get(key, 0) + int(value)
+            totals[key] = totals.get(key, 0) + float(value)
     return totals
+
+
+BASELINE = Path(__file__).with_name("ingest-baseline.json")
+COMPARED = (  # (figure, label, format)
+    ("points_per_s", "accepted points per second", "{:,.0f}"),
+    ("lag_p50_ms", "lag p50 (ms)", "{:,.0f}"),
+    ("lag_p99_ms", "lag p99 (ms)", "{:,.0f}"),
+    ("count_check", "count check", "{}"),
+    ("write_units_per_1000_points", "DynamoDB WRU per 1,000 points", "{:,.1f}"),
+    ("read_units_per_1000_points", "DynamoDB RRU per 1,000 points", "{:,.1f}"),
+    ("sqs_requests_per_1000_points", "SQS requests per 1,000 points", "{:,.1f}"),
+    ("lambda_invocations_per_1000_points", "Lambda invocations per 1,000 points", "{:,.1f}"),
+    ("lambda_gb_seconds_per_1000_points", "Lambda GB-s per 1,000 points", "{:,.2f}"),
+    ("cost_1000_courier_hours_us-east-1", "1,000 courier-hours, us-east-1 (USD)", "${:,.2f}"),
+    ("cost_1000_courier_hours_cn-north-1", "1,000 courier-hours, cn-north-1 (CNY)", "¥{:,.2f}"),
+)
+
+
+def function_memory(template: Path) -> dict[str, int]:
+    """MemorySize of each function of the merged template (Globals applied)."""
+    from legwork import yamlcfn
+
+    data = yamlcfn.load(template)
+    default = int(((data.get("Globals") or {}).get("Function") or {}).get("MemorySize", 128))
+    return {lid: int((r.get("Properties") or {}).get("MemorySize", default))
+            for lid, r in data["Resources"].items() if r.get("Type") == "AWS::Serverless::Function"}
+
+
+def compare(figures: dict[str, Any], baseline_path: Path | None) -> None:
+    """Print this run beside the recorded baseline (the design before issue 14), if there is one."""
+    if baseline_path is None or not baseline_path.is_file():
+        return
+    baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+    settings = ", ".join(f"{k} {v}" for k, v in baseline.get("settings", {}).items())
+    print(f"\n  before (recorded {baseline.get('measured')}, {settings}) and now:")
+    print(f"    {'':<40}{'before':>14}{'now':>14}")
+    for key, label, fmt in COMPARED:
+        before, now = baseline["figures"].get(key), figures.get(key)
+        show = lambda v: "—" if v is None else fmt.format(v)  # noqa: E731
+        print(f"    {label:<40}{show(before):>14}{show(now):>14}")
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -372,6 +420,9 @@ def main(argv: list[str]) -> int:
                         help="seconds between GET /live polls that stamp batches visible (the lag's resolution)")
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for the queue to drain")
     parser.add_argument("--moto-process", action="store_true", help="pass --moto-process to `dev`")
+    parser.add_argument("--baseline", type=Path, default=BASELINE,
+                        help="figures to print beside this run's (default: the design before issue 14)")
+    parser.add_argument("--save-baseline", type=Path, default=None, help="write this run's figures there")
     args = parser.parse_args(argv)
     if not args.template.is_file():
         print(f"{args.template} does not exist: run `make merge` first", file=sys.stderr)
@@ -421,8 +472,6 @@ def main(argv: list[str]) -> int:
     lags = sorted((p.visible_at - p.sent_at) * 1000 for p in posted if p.visible_at is not None)
     refused = sum(c.refused for c in couriers)
     points = counts["accepted"]
-    consumed = totals.get("points", 0)  # what the consumer saw before the runtime stopped
-    per_k = (lambda n: n * 1000 / consumed) if consumed else (lambda n: float("nan"))
     print(f"legwork GPS ingestion through the local runtime — {args.couriers} couriers, a batch of "
           f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s, "
           f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
@@ -433,25 +482,42 @@ def main(argv: list[str]) -> int:
     print(f"  drained {'' if drained else 'NOT '}within {args.drain_timeout:g} s (queue empty {drain_s:.1f} s after the last post)")
     print(f"  lag post → visible (GET /live shows the batch's newest point; polled every {args.poll:g} s): "
           f"p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms over {len(lags)} batches")
+    ok = counts["accepted"] == counts["stored"] and not counts["missing"] + counts["duplicates"]
     print(f"  count check: accepted {counts['accepted']}, stored {counts['stored']}, missing {counts['missing']}, "
-          f"duplicated {counts['duplicates']}, unexpected {counts['unexpected']} → "
-          f"{'OK' if counts['accepted'] == counts['stored'] and not counts['missing'] + counts['duplicates'] else 'MISMATCH'}")
-    if totals["invocations"]:
-        print(f"  consumer, as it counted what it issued ({totals['invocations']} invocations, "
-              f"{totals.get('messages', 0)} messages, {consumed} points, {totals.get('failed', 0)} failed):")
-        print(f"    per 1,000 points: {per_k(totals.get('write_requests', 0)):.1f} DynamoDB write requests "
-              f"(BatchWriteItem of points + conditional PutItem of live items), {per_k(totals.get('items_written', 0)):.0f} items written, "
-              f"{per_k(totals.get('read_requests', 0)):.1f} read requests, "
-              f"{per_k(totals['invocations']):.1f} Lambda invocations")
-        print(f"    live items: {totals.get('live_updated', 0)} updates for {totals.get('messages', 0)} batches "
-              f"({totals.get('live_stale', 0)} late batches left them as they were); "
-              f"{totals.get('unprocessed_retries', 0)} UnprocessedItems retries")
-        print("    for comparison, one PutItem per point and one live update per point: "
-              "2,000 write requests per 1,000 points")
+          f"duplicated {counts['duplicates']}, unexpected {counts['unexpected']} → {'OK' if ok else 'MISMATCH'}")
+    figures: dict[str, Any] = {
+        "points_per_s": points / elapsed if elapsed else 0.0, "lag_p50_ms": percentile(lags, 50),
+        "lag_p99_ms": percentile(lags, 99), "count_check": "OK" if ok else "MISMATCH",
+    }
+    if totals["invocations"] and posted:
+        memory = function_memory(args.template)
+        per_batch = cost.units_per_batch(
+            batches=len(posted), consumer_invocations=int(totals["invocations"]),
+            consumer_ms=totals.get("duration_ms", 0.0), consumer_memory_mb=memory["PositionsConsumerFunction"],
+            consumer_write_units=totals.get("write_units", 0.0), consumer_read_units=totals.get("read_units", 0.0),
+            api_ms=statistics.median(p.api_ms for p in posted), api_memory_mb=memory["PostPositionsFunction"])
+        print(f"  consumer: {totals['invocations']:.0f} invocations, {totals.get('messages', 0):.0f} messages, "
+              f"{totals.get('points', 0):.0f} points, {totals.get('failed', 0):.0f} failed; "
+              f"{totals.get('live_updated', 0):.0f} live updates ({totals.get('live_stale', 0):.0f} late batches "
+              f"left them as they were); {totals.get('unprocessed_retries', 0):.0f} UnprocessedItems retries")
+        print(f"  billed units (DynamoDB units from item sizes; the API function's duration is the client's "
+              f"round trip, an upper bound; SQS {cost.SQS_REQUESTS_PER_MESSAGE:g} requests a message):")
+        for line in cost.report(per_batch, points_per_batch=points / len(posted)):
+            print(line)
+        per_k = per_batch.scaled(1000.0 * len(posted) / points)
+        fleet = cost.per_courier_hours(per_batch)
+        figures.update({f"{k}_per_1000_points": v for k, v in per_k.as_dict().items()})
+        figures.update({f"cost_1000_courier_hours_{region}": cost.price(fleet, prices)["total"]
+                        for region, prices in cost.load_prices().items()})
     else:
         print(f"  no consumer statistics found in the runtime's log ({log_file.name})")
     print("  API side, per batch: one GetItem (the task) and one SQS SendMessage; nothing written to DynamoDB")
     print("  local limits: one consumer invocation at a time (AWS runs up to the template's MaximumConcurrency),"
           " and moto answers a GSI query by scanning the table, so GET /live slows as points accumulate")
+    compare(figures, args.baseline)
+    if args.save_baseline:
+        args.save_baseline.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d"), "settings": {
+            "couriers": args.couriers, "seconds": args.seconds, "interval": args.interval,
+            "batch_size": args.batch_size}, "figures": figures}, indent=1) + "\n", encoding="utf-8")
     os.unlink(log_file.name)
     return 0

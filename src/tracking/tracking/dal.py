@@ -23,6 +23,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from legwork_common.aws import client as aws_client, dynamodb
@@ -42,12 +43,20 @@ def task_partition(task_id: str) -> str:
 
 @dataclass
 class Usage:
-    """DynamoDB requests as issued (API calls, not capacity units), and what they wrote."""
+    """DynamoDB requests as issued, what they wrote, and the request units they are billed.
+
+    Units are counted from item sizes by DynamoDB's rules (`item_size`): one write unit
+    per KB of each item written, again for each index it is written to; one read unit per
+    4 KB of each item read strongly consistently, half that eventually consistently. A
+    conditional write that fails still costs its write unit.
+    """
 
     read_requests: int = 0
     write_requests: int = 0
     items_written: int = 0
     unprocessed_retries: int = 0
+    write_units: float = 0.0
+    read_units: float = 0.0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -56,6 +65,41 @@ class Usage:
         """Count `other`'s requests in these (a worker thread's counts, once it is done)."""
         for name, value in asdict(other).items():
             setattr(self, name, getattr(self, name) + value)
+
+
+def item_size(value: Any, name: str = "") -> int:
+    """The size DynamoDB bills for an attribute (or, with no name, a whole item), in bytes.
+
+    Names and strings count their UTF-8 bytes; a number about one byte per two significant
+    digits plus one; booleans and nulls one byte; a list or map 3 bytes plus one per
+    element plus its elements (see "Item sizes" in the DynamoDB developer guide).
+    """
+    size = len(name.encode("utf-8"))
+    if isinstance(value, dict):
+        if not name:  # the item itself: its attributes, nothing more
+            return sum(item_size(v, str(k)) for k, v in value.items())
+        return size + 3 + sum(item_size(v, str(k)) + 1 for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return size + 3 + sum(item_size(v) + 1 for v in value)
+    if isinstance(value, bool) or value is None:
+        return size + 1
+    if isinstance(value, (int, float, Decimal)):
+        digits = len(Decimal(str(value)).normalize().as_tuple().digits) if value else 1
+        return size + min(21, (digits + 1) // 2 + 1)
+    if isinstance(value, (bytes, bytearray)):
+        return size + len(value)
+    return size + len(str(value).encode("utf-8"))
+
+
+def write_units(item: dict) -> int:
+    """Write request units of writing `item` once (1 per KB, rounded up)."""
+    return max(1, -(-item_size(item) // 1024))
+
+
+def read_units(item: dict | None, *, consistent: bool) -> float:
+    """Read request units of reading `item` (1 per 4 KB strongly consistent, half eventually)."""
+    units = max(1, -(-item_size(item or {}) // 4096))
+    return units if consistent else units / 2
 
 
 def _backoff(attempt: int, sleep: Callable[[float], None]) -> None:
@@ -80,6 +124,9 @@ def batch_get(requests: dict[str, dict], *, usage: Usage | None = None, resource
         response = resource.batch_get_item(RequestItems=pending)
         for name, items in response.get("Responses", {}).items():
             found[name].extend(items)
+            if usage:
+                consistent = bool(requests[name].get("ConsistentRead"))
+                usage.read_units += sum(read_units(item, consistent=consistent) for item in items)
         pending = response.get("UnprocessedKeys") or {}
         if pending:
             attempt += 1
@@ -196,6 +243,9 @@ class TrackingTable:
                 unprocessed = (response.get("UnprocessedItems") or {}).get(self.name) or []
                 if usage:
                     usage.items_written += len(pending) - len(unprocessed)
+                    left = {id(request["PutRequest"]["Item"]) for request in unprocessed}
+                    usage.write_units += sum(write_units(request["PutRequest"]["Item"]) for request in pending
+                                             if id(request["PutRequest"]["Item"]) not in left)
                 pending = unprocessed
                 if pending:
                     attempt += 1
@@ -211,6 +261,8 @@ class TrackingTable:
             usage.read_requests += 1
         response = self.table.meta.client.get_item(TableName=self.name, Key=self.live_key(task_id),
                                                    ConsistentRead=True)
+        if usage:
+            usage.read_units += read_units(response.get("Item"), consistent=True)
         return response.get("Item")
 
     def put_live(self, task_id: str, fields: dict[str, Any], *, previous_ts: str | None, new_ts: str,
@@ -248,6 +300,8 @@ class TrackingTable:
             args["ExpressionAttributeValues"] = values
         if usage:
             usage.write_requests += 1
+            # The item, and its copy in the `live` index while it is listed there (ALL projected).
+            usage.write_units += write_units(item) * (2 if in_index else 1)
         try:
             client.put_item(**args)
         except client.exceptions.ConditionalCheckFailedException:

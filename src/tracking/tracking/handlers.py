@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -82,6 +83,7 @@ def consume_positions(event: dict, context: Any) -> dict:
 
     Answers `{"batchItemFailures": [...]}` with the messages to retry.
     """
+    started = time.perf_counter()
     tasks, routes, tracking = _tables_for(os.environ["TASKS_TABLE"], os.environ["ROUTES_TABLE"],
                                           os.environ["TRACKING_TABLE"])
     ingest = Ingest(tasks, routes, tracking)
@@ -100,6 +102,7 @@ def consume_positions(event: dict, context: Any) -> dict:
         for message_id, exc in ingest.commit():
             processor.failure_handler(staged[message_id], (type(exc), exc, exc.__traceback__))
     result = ingest.result
+    result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     # The write cost of this batch, counted as issued (`python -m legwork bench ingest` reads it).
     logger.info("positions ingested", extra={"ingestStats": result.as_dict()})
     metrics.add_metric(name="PointsReceived", unit=MetricUnit.Count, value=result.points)

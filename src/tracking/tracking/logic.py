@@ -256,6 +256,7 @@ class IngestResult:
     unique_points: int = 0
     live_updated: int = 0
     live_stale: int = 0
+    duration_ms: float = 0.0  # the handler's own time (billed duration is about this, rounded up)
     usage: Usage = field(default_factory=Usage)
 
     def as_dict(self) -> dict:
@@ -311,6 +312,7 @@ class Ingest:
                 if batch.task_id not in self._missing:
                     task = self.tasks.get(batch.task_id)
                     self.result.usage.read_requests += 1
+                    self.result.usage.read_units += 1  # one strongly consistent read of a task under 4 KB
                 if task is None:
                     raise PoisonMessage(f"there is no task {batch.task_id}")
                 self._task_items[batch.task_id] = task
