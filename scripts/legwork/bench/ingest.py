@@ -448,7 +448,8 @@ def main(argv: list[str]) -> int:
         api = Api(f"http://127.0.0.1:{port}")
         admin = login(api, *DEMO_ADMIN)["token"]
         t0 = time.monotonic()
-        _, couriers = prepare_couriers(api, args.couriers, admin_token=admin)
+        # Few set-up threads: each new courier logs in once (scrypt), which is all CPU.
+        _, couriers = prepare_couriers(api, args.couriers, admin_token=admin, threads=2)
         setup_s = time.monotonic() - t0
         watcher = LiveWatcher(api, admin, couriers, poll=args.poll).start()
         elapsed = post_batches(api, couriers, batches=args.max_batches, size=args.batch_size, threads=args.threads,

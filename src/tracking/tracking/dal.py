@@ -20,6 +20,7 @@ The TrackingTable holds, under the partition `TASK#<taskId>`:
 """
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -27,11 +28,11 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from legwork_common.aws import client as aws_client, dynamodb
+from tracking.models import CHUNK_SPAN, POINT_PREFIX, Point, format_utc, parse_utc, points_from_item
 
 LIVE_INDEX = "live"
 LIVE_PARTITION = "LIVE"
 LIVE_SORT_KEY = "LIVE"
-POINT_PREFIX = "PT#"
 BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
 WRITE_ATTEMPTS = 8
@@ -311,27 +312,56 @@ class TrackingTable:
         return True
 
     # -- reads of the API --------------------------------------------------------------
-    def track_page(self, task_id: str, *, limit: int, after: str | None) -> tuple[list[dict], str | None]:
-        """Up to `limit` points in time order after sort key `after`, and the last sort key if more follow."""
-        args: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :pt)",
-            "ExpressionAttributeValues": {":pk": task_partition(task_id), ":pt": POINT_PREFIX},
-            # One more than asked: a full page says whether another follows without an empty last page.
-            "Limit": limit + 1,
-        }
+    def track_page(self, task_id: str, *, limit: int, after: str | None) -> tuple[list[Point], str | None]:
+        """Up to `limit` points in time order after point key `after`, and the last key if more follow.
+
+        Stored items (chunks) are read in key order, which is the order of their first
+        points; chunks may overlap in time (a late batch), so their points are merged: a
+        point is final once a chunk starting after it has been read, or when no chunk is
+        left. A chunk never spans more than `CHUNK_SPAN`, so the page after `after` starts
+        reading that far before it. The same point stored twice is given once.
+        """
+        start = POINT_PREFIX
         if after:
-            args["ExclusiveStartKey"] = {"pk": task_partition(task_id), "sk": after}
-        items: list[dict] = []
-        while len(items) <= limit:
+            after_ts = parse_utc(after[len(POINT_PREFIX):].split("#", 1)[0])
+            start = f"{POINT_PREFIX}{format_utc(after_ts - CHUNK_SPAN)}"
+        args: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {":pk": task_partition(task_id), ":from": start,
+                                          ":to": POINT_PREFIX[:-1] + "$"},  # "$" follows "#"
+        }
+        pending: list[tuple[str, Point]] = []  # a heap of (key, point) not yet given
+        page: list[Point] = []
+        last_key = after
+        exhausted = False
+
+        def give(upto: str | None) -> None:
+            """Move points with keys below `upto` (all, if None) from the heap to the page."""
+            nonlocal last_key
+            while pending and len(page) <= limit and (upto is None or pending[0][0] < upto):
+                key, point = heapq.heappop(pending)
+                if last_key is not None and key <= last_key:
+                    continue  # before the cursor, or the same point stored twice
+                page.append(point)
+                last_key = key
+
+        while len(page) <= limit and not exhausted:
             response = self.table.query(**args)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-            args["Limit"] = limit + 1 - len(items)
-        more = len(items) > limit
-        items = items[:limit]
-        return items, (items[-1]["sk"] if more and items else None)
+            for item in response.get("Items", []):
+                # Every chunk still unread starts at or after this one: what sorts before its
+                # first timestamp is final.
+                give(f"{POINT_PREFIX}{item.get('firstTs', item.get('ts'))}")
+                for point in points_from_item(item):
+                    heapq.heappush(pending, (point.sort_key, point))
+            if "LastEvaluatedKey" in response:
+                args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            else:
+                exhausted = True
+        if exhausted:
+            give(None)
+        more = len(page) > limit
+        page = page[:limit]
+        return page, (page[-1].sort_key if more and page else None)
 
     def live_items(self) -> list[dict]:
         """Every live item in the sparse `live` index (the tasks that were running when last written)."""

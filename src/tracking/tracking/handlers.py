@@ -86,7 +86,7 @@ def consume_positions(event: dict, context: Any) -> dict:
     started = time.perf_counter()
     tasks, routes, tracking = _tables_for(os.environ["TASKS_TABLE"], os.environ["ROUTES_TABLE"],
                                           os.environ["TRACKING_TABLE"])
-    ingest = Ingest(tasks, routes, tracking)
+    ingest = Ingest(tasks, routes, tracking, settings=Settings.from_env())
     records = event.get("Records") or []
     ingest.prefetch([str(r.get("body", "")) for r in records])
 

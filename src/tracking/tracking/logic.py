@@ -42,7 +42,9 @@ from legwork_common.geo import haversine_m, locate_on_path
 from tracking.dal import (
     BATCH_GET_MAX, PositionsQueue, RoutesTable, TasksTable, TrackingTable, Usage, batch_get, task_partition,
 )
-from tracking.models import Point, PoisonMessage, QueuedBatch, TrackPage, encode_cursor, format_utc, parse_positions
+from tracking.models import (
+    Point, PoisonMessage, QueuedBatch, TrackPage, chunk_item, chunks, encode_cursor, format_utc, parse_positions,
+)
 
 logger = Logger(child=True)
 
@@ -63,11 +65,14 @@ class Settings:
     """What the template sets in the environment (see src/tracking/template.yaml)."""
 
     max_skew: timedelta = timedelta(minutes=2)
+    retention: timedelta | None = timedelta(days=180)  # points expire (TTL) this long after they were taken
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        return cls(max_skew=timedelta(seconds=int(env.get("POSITIONS_MAX_SKEW_SECONDS", 120))))
+        days = int(env.get("POSITIONS_RETENTION_DAYS", 180))
+        return cls(max_skew=timedelta(seconds=int(env.get("POSITIONS_MAX_SKEW_SECONDS", 120))),
+                   retention=timedelta(days=days) if days > 0 else None)
 
 
 class TrackingService:
@@ -126,7 +131,7 @@ class TrackingService:
         items, last = self.tracking.track_page(task_id, limit=page.limit, after=page.after)
         return {
             "taskId": task_id,
-            "items": [_public_point(item) for item in items],
+            "items": [point.as_public() for point in items],
             "nextCursor": encode_cursor(task_id, last),
         }
 
@@ -180,14 +185,6 @@ def _parse_when(text: str) -> datetime | None:
     except ValueError:
         return None
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
-def _public_point(item: dict) -> dict:
-    out = {"lat": item["lat"], "lng": item["lng"], "ts": item["ts"]}
-    for name in ("accuracy", "speed"):
-        if item.get(name) is not None:
-            out[name] = item[name]
-    return out
 
 
 def _public_live(item: dict, task: dict) -> dict:
@@ -254,6 +251,7 @@ class IngestResult:
     failed: int = 0
     points: int = 0
     unique_points: int = 0
+    items: int = 0  # point items written (one per chunk of a batch)
     live_updated: int = 0
     live_stale: int = 0
     duration_ms: float = 0.0  # the handler's own time (billed duration is about this, rounded up)
@@ -267,7 +265,9 @@ class Ingest:
     """Store one SQS batch of queued positions: idempotent points, one live update per task."""
 
     def __init__(self, tasks: TasksTable, routes: RoutesTable, tracking: TrackingTable, *,
-                 clock: Clock = utc_now, route_cache: RouteCache | None = None) -> None:
+                 clock: Clock = utc_now, route_cache: RouteCache | None = None,
+                 settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
         self.tasks = tasks
         self.routes = routes
         self.tracking = tracking
@@ -334,12 +334,13 @@ class Ingest:
         items: dict[tuple[str, str], dict] = {}
         origin: dict[tuple[str, str], list[Hashable]] = {}
         for staged in self._staged:
-            for point in staged.batch.points:
-                key = (task_partition(staged.batch.task_id), point.sort_key)
-                items[key] = _point_item(staged.batch, point)  # the same point twice is one item
+            self.result.points += len(staged.batch.points)
+            for item in _chunk_items(staged.batch, self.settings.retention):
+                key = (item["pk"], item["sk"])
+                items[key] = item  # the same batch twice (redelivered or re-sent) is one item
                 origin.setdefault(key, []).append(staged.key)
-                self.result.points += 1
-        self.result.unique_points = len(items)
+        self.result.unique_points = sum(int(item["count"]) for item in items.values())
+        self.result.items = len(items)
         try:
             unwritten = self.tracking.put_points(list(items.values()), usage=self.result.usage)
         except Exception as exc:  # the whole write failed: every message is retried
@@ -421,21 +422,14 @@ def _dec(value: float, places: int) -> Decimal:
     return Decimal(str(round(value, places)))
 
 
-def _point_item(batch: QueuedBatch, point: Point) -> dict:
-    item: dict[str, Any] = {
-        "pk": task_partition(batch.task_id),
-        "sk": point.sort_key,
-        "lat": point.lat,
-        "lng": point.lng,
-        "ts": point.ts,
-        "courierId": batch.courier_id,
-        "batchId": batch.batch_id,
-    }
-    if point.accuracy is not None:
-        item["accuracy"] = point.accuracy
-    if point.speed is not None:
-        item["speed"] = point.speed
-    return item
+def _chunk_items(batch: QueuedBatch, retention: timedelta | None) -> list[dict]:
+    """The items storing one received batch: one per chunk (usually one), expiring after `retention`."""
+    items = []
+    for chunk in chunks(batch.points):
+        expires = int((chunk[-1].at + retention).timestamp()) if retention else None
+        items.append(chunk_item(chunk, partition=task_partition(batch.task_id), courier_id=batch.courier_id,
+                                expires_at=expires))
+    return items
 
 
 def _live_fields(task_id: str, task: dict, newest: Point, batch: QueuedBatch, route: dict | None,

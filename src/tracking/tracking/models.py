@@ -11,7 +11,13 @@ started), and answers a 400 that names the first bad point and why.
 
 Points are normalised once, at the API (timestamps to millisecond UTC, coordinates to
 7 decimals, about 1 cm): the same point re-sent by a phone, or redelivered by SQS, gets the
-same key, so writing it again overwrites the one item instead of adding a second.
+same key (`Point.sort_key`).
+
+Stored compactly: one item per received batch (`chunks`, `chunk_item`), its points in one
+string, keyed `PT#<first ts>#<digest of its points>`. A redelivered or re-sent batch has
+the same key, so writing it again overwrites the one item; a chunk never spans more than
+`CHUNK_SPAN`, so a reader can merge overlapping chunks into one time-ordered track
+(`points_from_item` reads a chunk, and the one-point items of the earlier design).
 """
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ from legwork_common.errors import ValidationFailed
 from legwork_common.paging import pack, parse_limit, unpack
 
 MAX_POINTS = 100
+CHUNK_SPAN = timedelta(minutes=15)  # the most time one stored item covers (a reader looks this far back)
+POINT_PREFIX = "PT#"
 MESSAGE_VERSION = 1
 POINT_FIELDS = ("lat", "lng", "ts", "accuracy", "speed")
 TRACK_LIMIT_DEFAULT, TRACK_LIMIT_MAX = 200, 1000
@@ -250,6 +258,57 @@ def parse_utc(text: str) -> datetime:
     if frac:
         at += timedelta(microseconds=int((frac + "000000")[:6]))
     return at
+
+
+# -- compact storage ---------------------------------------------------------------------
+def chunks(points: tuple[Point, ...] | list[Point]) -> list[tuple[Point, ...]]:
+    """A batch's distinct points in key order, cut wherever a chunk would span more than `CHUNK_SPAN`."""
+    ordered = sorted({p.sort_key: p for p in points}.values(), key=lambda p: p.sort_key)
+    out: list[list[Point]] = []
+    for point in ordered:
+        if out and point.at - out[-1][0].at <= CHUNK_SPAN:
+            out[-1].append(point)
+        else:
+            out.append([point])
+    return [tuple(chunk) for chunk in out]
+
+
+def chunk_item(chunk: tuple[Point, ...], *, partition: str, courier_id: str,
+               expires_at: int | None) -> dict[str, Any]:
+    """The item storing one chunk: `points` holds `ms after firstTs,lat,lng,accuracy,speed;…`."""
+    first = chunk[0].at
+    digest = hashlib.sha256("\n".join(p.sort_key for p in chunk).encode()).hexdigest()[:16]
+    lines = []
+    for point in chunk:
+        offset = round((point.at - first).total_seconds() * 1000)
+        extra = ["" if v is None else str(v) for v in (point.accuracy, point.speed)]
+        lines.append(",".join([str(offset), str(point.lat), str(point.lng), *extra]).rstrip(","))
+    item: dict[str, Any] = {
+        "pk": partition, "sk": f"{POINT_PREFIX}{chunk[0].ts}#{digest}", "firstTs": chunk[0].ts,
+        "lastTs": chunk[-1].ts, "count": len(chunk), "courierId": courier_id, "points": ";".join(lines),
+    }
+    if expires_at is not None:
+        item["expiresAt"] = expires_at
+    return item
+
+
+def points_from_item(item: dict[str, Any]) -> list[Point]:
+    """The points an item stores, in key order (a chunk, or a one-point item of the earlier design)."""
+    if "points" not in item:
+        return [Point(lat=Decimal(str(item["lat"])), lng=Decimal(str(item["lng"])), ts=str(item["ts"]),
+                      accuracy=_stored(item.get("accuracy")), speed=_stored(item.get("speed")))]
+    first = parse_utc(str(item["firstTs"]))
+    out = []
+    for line in str(item["points"]).split(";"):
+        fields = line.split(",") + ["", ""]
+        out.append(Point(lat=Decimal(fields[1]), lng=Decimal(fields[2]),
+                         ts=format_utc(first + timedelta(milliseconds=int(fields[0]))),
+                         accuracy=_stored(fields[3]), speed=_stored(fields[4])))
+    return out
+
+
+def _stored(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
 
 
 # -- paging --------------------------------------------------------------------------------
