@@ -10,9 +10,11 @@ The TrackingTable holds, under the partition `TASK#<taskId>`:
 - one item per GPS point, sort key `PT#<ts>#<digest>` (time order; re-writing the same
   point overwrites the same item, so a redelivery adds nothing);
 - one live item, sort key `LIVE`: the latest position, distance and progress. While the
-  task runs it also carries `livePk = "LIVE"` and `liveSk = <taskId>`, the keys of the
-  sparse GSI `live`; only live items of running tasks are in that index, so reading the
-  live map costs in proportion to the running tasks, never to the points recorded. A
+  task runs it also carries `livePk = "LIVE#<shard>"` (`live_shard`: a hash of the task
+  into `LIVE_SHARDS` values, so no index partition takes every running task) and
+  `liveSk = <taskId>`, the keys of the sparse, keys-only GSI `liveShards`; only live items
+  of running tasks are in that index, so reading the live map costs in proportion to the
+  running tasks, never to the points recorded. A
   task enters the index when it starts (`list_running`, from the tasks table's stream),
   with no position until its first point arrives, and leaves it when it stops running.
 
@@ -20,9 +22,11 @@ The TrackingTable holds, under the partition `TASK#<taskId>`:
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable
@@ -30,8 +34,12 @@ from typing import Any, Callable, Iterable
 from legwork_common.aws import client as aws_client, dynamodb
 from tracking.models import CHUNK_SPAN, POINT_PREFIX, Point, format_utc, parse_utc, points_from_item
 
-LIVE_INDEX = "live"
-LIVE_PARTITION = "LIVE"
+LIVE_INDEX = "liveShards"
+# The live index is spread over this many partition key values (a hash of the task), so no
+# single key takes every running task; GET /live queries them all at once. Changing it
+# strands listed tasks under shards no longer read: re-list them (LiveIndexFunction) first.
+LIVE_SHARDS = 16
+LIVE_READERS = 8  # shard queries (and item reads) of GET /live in flight at once
 LIVE_SORT_KEY = "LIVE"
 BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
@@ -40,6 +48,11 @@ WRITE_ATTEMPTS = 8
 
 def task_partition(task_id: str) -> str:
     return f"TASK#{task_id}"
+
+
+def live_shard(task_id: str) -> str:
+    """The `live` index partition of a task: `LIVE#00` … `LIVE#15`, by a hash of its id."""
+    return f"LIVE#{int(hashlib.sha256(task_id.encode()).hexdigest()[:8], 16) % LIVE_SHARDS:02d}"
 
 
 @dataclass
@@ -282,7 +295,7 @@ class TrackingTable:
         item = {k: v for k, v in fields.items() if v is not None}
         item.update(self.live_key(task_id), lastTs=new_ts)
         if in_index:
-            item.update(livePk=LIVE_PARTITION, liveSk=task_id)
+            item.update(livePk=live_shard(task_id), liveSk=task_id)
         names = {"#lt": "lastTs"}
         values: dict[str, Any] = {":new": new_ts}
         if previous_ts is None:
@@ -301,8 +314,9 @@ class TrackingTable:
             args["ExpressionAttributeValues"] = values
         if usage:
             usage.write_requests += 1
-            # The item, and its copy in the `live` index while it is listed there (ALL projected).
-            usage.write_units += write_units(item) * (2 if in_index else 1)
+            # The index projects keys only: a listed item whose keys stay the same costs the
+            # index nothing; only entering or leaving it does.
+            usage.write_units += write_units(item)
         try:
             client.put_item(**args)
         except client.exceptions.ConditionalCheckFailedException:
@@ -364,19 +378,35 @@ class TrackingTable:
         return page, (page[-1].sort_key if more and page else None)
 
     def live_items(self) -> list[dict]:
-        """Every live item in the sparse `live` index (the tasks that were running when last written)."""
-        args: dict[str, Any] = {
-            "IndexName": LIVE_INDEX,
-            "KeyConditionExpression": "livePk = :live",
-            "ExpressionAttributeValues": {":live": LIVE_PARTITION},
-        }
+        """Every live item listed in the `live` index (the tasks running when last written).
+
+        The index holds keys only (a live item rewritten with every batch costs the index
+        nothing): its shards are queried in parallel (the client is thread-safe), then the
+        items read 100 a request.
+        """
+        client = self.table.meta.client  # thread-safe, unlike the Table resource
+
+        def shard(number: int) -> list[dict]:
+            args: dict[str, Any] = {
+                "TableName": self.name, "IndexName": LIVE_INDEX, "KeyConditionExpression": "livePk = :live",
+                "ExpressionAttributeValues": {":live": f"LIVE#{number:02d}"},
+            }
+            keys: list[dict] = []
+            while True:
+                response = client.query(**args)
+                keys.extend({"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return keys
+                args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+        with ThreadPoolExecutor(max_workers=LIVE_READERS) as pool:
+            keys = [key for found in pool.map(shard, range(LIVE_SHARDS)) for key in found]
         items: list[dict] = []
-        while True:
-            response = self.table.query(**args)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for start in range(0, len(keys), BATCH_GET_MAX):
+            items += batch_get({self.name: {"Keys": keys[start:start + BATCH_GET_MAX]}},
+                               resource=self.resource)[self.name]
+        # Between the two reads a task may have left the index: only items still listed count.
+        return [item for item in items if item.get("livePk")]
 
     def list_running(self, task_id: str, *, route_id: str | None, courier_id: str | None,
                      courier_name: str | None) -> None:
@@ -388,7 +418,7 @@ class TrackingTable:
         """
         names = {"#t": "taskId", "#lp": "livePk", "#ls": "liveSk", "#st": "taskStatus", "#r": "routeId",
                  "#c": "courierId", "#n": "courierName", "#d": "distanceM"}
-        values: dict[str, Any] = {":id": task_id, ":live": LIVE_PARTITION, ":running": "in_progress",
+        values: dict[str, Any] = {":id": task_id, ":live": live_shard(task_id), ":running": "in_progress",
                                   ":zero": 0}
         sets = ["#t = :id", "#lp = :live", "#ls = :id", "#st = :running", "#d = if_not_exists(#d, :zero)"]
         for placeholder, name, value in ((":r", "#r", route_id), (":c", "#c", courier_id), (":n", "#n", courier_name)):

@@ -18,7 +18,7 @@ from legwork.local import patterns
 from tests.support.events import lambda_context
 from tests.support.streams import TableStream
 from tracking import handlers
-from tracking_support import COURIER, MANAGER, OTHER_COURIER, call, consume, points
+from tracking_support import COURIER, MANAGER, OTHER_COURIER, call, consume, listed_on_live_index, points
 
 SWAGGER = yamlcfn.load(ROOT / "src" / "tracking" / "swagger.yaml")
 
@@ -43,10 +43,7 @@ def live() -> dict:
 
 
 def in_index() -> list[str]:
-    table = boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"])
-    items = table.query(IndexName="live", KeyConditionExpression="livePk = :l",
-                        ExpressionAttributeValues={":l": "LIVE"})["Items"]
-    return sorted(item["taskId"] for item in items)
+    return listed_on_live_index()
 
 
 def post(task_id: str, pts: list[dict], caller=COURIER) -> None:
@@ -185,3 +182,23 @@ def test_a_stream_record_that_fails_is_reported_for_retry(put_task, stream, monk
     response = handlers.follow_task_changes({"Records": records}, lambda_context("legwork-dev-LiveIndexFunction"))
 
     assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_live_across_shards_returns_every_running_task_exactly_once(put_task, set_status, stream, queue, now):
+    from tracking.dal import LIVE_SHARDS, live_shard
+
+    running = [put_task(status="in_progress") for _ in range(40)]
+    stopped = running[:5]
+    for task_id in running[5:15]:  # some have reported a position, the rest not yet
+        post(task_id, points(now - timedelta(minutes=1), [(52.5, 13.4)]))
+    while messages := queue.receive():
+        consume(messages, queue)
+    follow(stream)
+    for task_id in stopped:
+        set_status(task_id, "completed")
+    follow(stream)
+
+    ids = [entry["taskId"] for entry in live()["items"]]
+
+    assert sorted(ids) == sorted(set(running) - set(stopped)) and len(ids) == len(set(ids))
+    assert len({live_shard(t) for t in running}) >= LIVE_SHARDS // 2  # spread, not one hot key

@@ -34,6 +34,8 @@ def test_the_live_index_is_the_one_the_code_queries():
 
     assert index["IndexName"] == dal.LIVE_INDEX
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["livePk", "liveSk"]
+    # Keys only: rewriting a listed live item with every batch must not write the index too.
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
 
 

@@ -93,3 +93,20 @@ def consume(messages: list[dict], queue: "Queue") -> dict:
     from tracking import handlers
 
     return handlers.consume_positions(queue.event(messages), lambda_context("legwork-dev-PositionsConsumerFunction"))
+
+
+def listed_on_live_index() -> list[str]:
+    """The task ids in the `live` index, across every shard, sorted (as a test reads the index)."""
+    import os
+
+    import boto3
+
+    from tracking.dal import LIVE_INDEX, LIVE_SHARDS
+
+    table = boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"])
+    found = []
+    for shard in range(LIVE_SHARDS):
+        found += [item["liveSk"] for item in table.query(
+            IndexName=LIVE_INDEX, KeyConditionExpression="livePk = :l",
+            ExpressionAttributeValues={":l": f"LIVE#{shard:02d}"})["Items"]]
+    return sorted(found)
