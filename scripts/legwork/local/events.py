@@ -6,8 +6,9 @@ the template; each source is pumped by one thread:
 - **S3**: the bucket notifies an internal SQS queue in moto (one configuration per
   subscribed function, with its event names and key filter); the pump hands each record
   to the function (async: two retries on error). Keys stay URL-encoded, as S3 sends them.
-- **SQS**: receive up to `BatchSize` within `MaximumBatchingWindowInSeconds`, invoke,
-  delete the batch on success; with `ReportBatchItemFailures` delete all but the
+- **SQS**: `ScalingConfig.MaximumConcurrency` pollers (at most 16; one without it), each
+  receiving up to `BatchSize` within `MaximumBatchingWindowInSeconds`, invoking, and
+  deleting the batch on success; with `ReportBatchItemFailures` delete all but the
   reported failures; on error delete nothing — messages come back after the visibility
   timeout and moto's redrive moves them to the DLQ after `maxReceiveCount`.
   `FilterCriteria` drops (deletes) non-matching messages, as Lambda does.
@@ -37,6 +38,7 @@ from legwork.local.schedules import ScheduleError, next_fire
 from legwork.local.workers import Invocation, Lambda
 
 S3_QUEUE = "legwork-local-s3-notifications"
+LOCAL_SQS_CONCURRENCY = 16  # at most this many concurrent batches of one SQS mapping locally
 
 
 @dataclass
@@ -71,7 +73,8 @@ class EventSources:
                 kind = event.get("Type")
                 props = self.stack.resolve(event.get("Properties") or {})
                 if kind == "SQS":
-                    self._thread(f"sqs:{lid}:{name}", self._pump_sqs, lid, props)
+                    for poller in range(self._sqs_concurrency(lid, name, props)):
+                        self._thread(f"sqs:{lid}:{name}:{poller}", self._pump_sqs, lid, props)
                 elif kind == "DynamoDB":
                     self._thread(f"ddb:{lid}:{name}", self._pump_stream, lid, props)
                 elif kind == "S3":
@@ -195,6 +198,19 @@ class EventSources:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     # -- SQS ----------------------------------------------------------------------------
+    def _sqs_concurrency(self, function: str, name: str, props: dict) -> int:
+        """How many batches of this queue are processed at once: `ScalingConfig.MaximumConcurrency`
+        (capped at `LOCAL_SQS_CONCURRENCY` on a laptop), else one."""
+        declared = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if declared is None:
+            return 1
+        wanted = int(declared)
+        pollers = min(wanted, LOCAL_SQS_CONCURRENCY)
+        self.lam.reserve(function, pollers)
+        if pollers < wanted:
+            log("events", f"{function}.{name}: MaximumConcurrency {wanted}, {pollers} at once locally")
+        return pollers
+
     def _pump_sqs(self, function: str, props: dict) -> None:
         sqs = self.stack.client("sqs")
         arn = str(props["Queue"])

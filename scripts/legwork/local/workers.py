@@ -412,6 +412,14 @@ class Lambda:
         pool._check_code()
         return pool._generation
 
+    def reserve(self, logical_id: str, workers: int) -> int:
+        """Allow at least `workers` concurrent invocations of a function (an event source's
+        concurrency); the pool's size afterwards."""
+        pool = self._pools[logical_id]
+        with pool._cond:
+            pool.size = max(pool.size, workers)
+            return pool.size
+
     def logical_id(self, name_or_arn: str) -> str | None:
         """The logical id of a function given its logical id, physical name or ARN."""
         if name_or_arn in self.specs:
