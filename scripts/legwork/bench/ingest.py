@@ -382,10 +382,24 @@ def compare(figures: dict[str, Any], baseline_path: Path | None) -> None:
     settings = ", ".join(f"{k} {v}" for k, v in baseline.get("settings", {}).items())
     print(f"\n  before (recorded {baseline.get('measured')}, {settings}) and now:")
     print(f"    {'':<40}{'before':>14}{'now':>14}")
+    show = lambda v, fmt: "—" if v is None else fmt.format(v)  # noqa: E731
     for key, label, fmt in COMPARED:
         before, now = baseline["figures"].get(key), figures.get(key)
-        show = lambda v: "—" if v is None else fmt.format(v)  # noqa: E731
-        print(f"    {label:<40}{show(before):>14}{show(now):>14}")
+        print(f"    {label:<40}{show(before, fmt):>14}{show(now, fmt):>14}")
+    # DynamoDB's part of the bill depends on units only, not on this machine's speed.
+    points_per_batch = float(baseline.get("settings", {}).get("batch_size", 5))
+    for region, prices in cost.load_prices().items():
+        def dynamodb(found: dict[str, Any]) -> float | None:
+            if found.get("write_units_per_1000_points") is None:
+                return None
+            per_batch = cost.Units(write_units=found["write_units_per_1000_points"] * points_per_batch / 1000,
+                                   read_units=found["read_units_per_1000_points"] * points_per_batch / 1000)
+            return cost.price(cost.per_courier_hours(per_batch), prices)["total"]
+        label = f"  of which DynamoDB, {region}"
+        fmt = prices["symbol"] + "{:,.2f}"
+        print(f"    {label:<40}{show(dynamodb(baseline['figures']), fmt):>14}{show(dynamodb(figures), fmt):>14}")
+    print("    (throughput, lag and Lambda GB-s depend on the machine's load when each was measured;"
+          " the unit counts do not)")
 
 
 REPORT_LINE = re.compile(r"^\S+ (\S+)\s*\| REPORT RequestId: \S+ Duration: ([\d.]+) ms")
@@ -530,7 +544,7 @@ def main(argv: list[str]) -> int:
         print(f"  no consumer statistics found in the runtime's log ({log_file.name})")
     print("  API side, per batch: one GetItem (the task) and one SQS SendMessage; nothing written to DynamoDB")
     print("  local limits: the consumer runs as many batches at once as the template's MaximumConcurrency "
-          "(at most 16 locally), on this machine's cores; moto answers a GSI query by scanning the table")
+          "(at most 8 locally), on this machine's cores; moto answers a GSI query by scanning the table")
     compare(figures, args.baseline)
     if args.save_baseline:
         args.save_baseline.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d"), "settings": {

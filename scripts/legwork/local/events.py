@@ -6,7 +6,7 @@ the template; each source is pumped by one thread:
 - **S3**: the bucket notifies an internal SQS queue in moto (one configuration per
   subscribed function, with its event names and key filter); the pump hands each record
   to the function (async: two retries on error). Keys stay URL-encoded, as S3 sends them.
-- **SQS**: `ScalingConfig.MaximumConcurrency` pollers (at most 16; one without it), each
+- **SQS**: `ScalingConfig.MaximumConcurrency` pollers (at most 8; one without it), each
   receiving up to `BatchSize` within `MaximumBatchingWindowInSeconds`, invoking, and
   deleting the batch on success; with `ReportBatchItemFailures` delete all but the
   reported failures; on error delete nothing — messages come back after the visibility
@@ -38,7 +38,7 @@ from legwork.local.schedules import ScheduleError, next_fire
 from legwork.local.workers import Invocation, Lambda
 
 S3_QUEUE = "legwork-local-s3-notifications"
-LOCAL_SQS_CONCURRENCY = 16  # at most this many concurrent batches of one SQS mapping locally
+LOCAL_SQS_CONCURRENCY = 8  # at most this many concurrent batches of one SQS mapping locally (2 cores)
 
 
 @dataclass
