@@ -6,9 +6,9 @@ the template; each source is pumped by one thread:
 - **S3**: the bucket notifies an internal SQS queue in moto (one configuration per
   subscribed function, with its event names and key filter); the pump hands each record
   to the function (async: two retries on error). Keys stay URL-encoded, as S3 sends them.
-- **SQS**: `ScalingConfig.MaximumConcurrency` pollers (at most 8; one without it), each
-  receiving up to `BatchSize` within `MaximumBatchingWindowInSeconds`, invoking, and
-  deleting the batch on success; with `ReportBatchItemFailures` delete all but the
+- **SQS**: receive up to `BatchSize` within `MaximumBatchingWindowInSeconds`, and run up
+  to `ScalingConfig.MaximumConcurrency` such batches at once (at most 8 locally; one
+  without it; one poller either way), deleting a batch on success; with `ReportBatchItemFailures` delete all but the
   reported failures; on error delete nothing — messages come back after the visibility
   timeout and moto's redrive moves them to the DLQ after `maxReceiveCount`.
   `FilterCriteria` drops (deletes) non-matching messages, as Lambda does.
@@ -73,8 +73,8 @@ class EventSources:
                 kind = event.get("Type")
                 props = self.stack.resolve(event.get("Properties") or {})
                 if kind == "SQS":
-                    for poller in range(self._sqs_concurrency(lid, name, props)):
-                        self._thread(f"sqs:{lid}:{name}:{poller}", self._pump_sqs, lid, props)
+                    self._thread(f"sqs:{lid}:{name}", self._pump_sqs, lid, props,
+                                 self._sqs_concurrency(lid, name, props))
                 elif kind == "DynamoDB":
                     self._thread(f"ddb:{lid}:{name}", self._pump_stream, lid, props)
                 elif kind == "S3":
@@ -199,7 +199,7 @@ class EventSources:
 
     # -- SQS ----------------------------------------------------------------------------
     def _sqs_concurrency(self, function: str, name: str, props: dict) -> int:
-        """How many batches of this queue are processed at once: `ScalingConfig.MaximumConcurrency`
+        """How many batches of this queue run at once: `ScalingConfig.MaximumConcurrency`
         (capped at `LOCAL_SQS_CONCURRENCY` on a laptop), else one."""
         declared = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
         if declared is None:
@@ -211,7 +211,9 @@ class EventSources:
             log("events", f"{function}.{name}: MaximumConcurrency {wanted}, {pollers} at once locally")
         return pollers
 
-    def _pump_sqs(self, function: str, props: dict) -> None:
+    def _pump_sqs(self, function: str, props: dict, concurrency: int = 1) -> None:
+        """One poller receives batches and runs up to `concurrency` of them at once (an idle
+        queue costs one poller, whatever the concurrency)."""
         sqs = self.stack.client("sqs")
         arn = str(props["Queue"])
         url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
@@ -226,7 +228,36 @@ class EventSources:
         if visibility < self.lam.specs[function].timeout:
             log("events", f"{function}: queue visibility timeout {visibility} s is less than the function's "
                           f"timeout; AWS refuses this mapping (messages would be delivered twice)")
+        slots = threading.BoundedSemaphore(concurrency)
+
+        def process(messages: list[dict]) -> None:
+            try:
+                # A message received again within the window (visibility timeout shorter than
+                # the window) is one record, with its latest receipt handle.
+                unique = {m["MessageId"]: m for m in messages}
+                records = [_sqs_record(m, arn, self.stack.region) for m in unique.values()]
+                if filters:
+                    kept = [r for r in records if any(patterns.matches(p, _sqs_filter_view(r)) for p in filters)]
+                    self._delete(sqs, url, [r for r in records if r not in kept])
+                    records = kept
+                    if not records:
+                        return
+                invocation = self.lam.invoke(function, {"Records": records})
+                if not invocation.ok:
+                    return  # nothing deleted: every message comes back after the visibility timeout
+                failed = _batch_failures(invocation.result) if partial else set()
+                if failed is None:
+                    log("events", f"{function}: invalid batchItemFailures; the whole batch is retried")
+                    return
+                self._delete(sqs, url, [r for r in records if r["messageId"] not in failed])
+            finally:
+                slots.release()
+
         while not self._stop.is_set():
+            # A free slot first: messages are not received (and hidden) before they can run.
+            while not slots.acquire(timeout=self.poll):
+                if self._stop.is_set():
+                    return
             messages: list[dict] = []
             started = time.monotonic()
             while len(messages) < batch_size and not self._stop.is_set():
@@ -245,27 +276,13 @@ class EventSources:
                 if not got:
                     self._stop.wait(min(self.poll, window - waited))
             if not messages:
+                slots.release()
                 self._stop.wait(self.poll)
                 continue
-            # A message received again within the window (visibility timeout shorter than the
-            # window) is one record, with its latest receipt handle.
-            unique = {m["MessageId"]: m for m in messages}
-            records = [_sqs_record(m, arn, self.stack.region) for m in unique.values()]
-            if filters:
-                kept = [r for r in records if any(patterns.matches(p, _sqs_filter_view(r)) for p in filters)]
-                dropped = [r for r in records if r not in kept]
-                self._delete(sqs, url, dropped)
-                records = kept
-                if not records:
-                    continue
-            invocation = self.lam.invoke(function, {"Records": records})
-            if not invocation.ok:
-                continue  # nothing deleted: every message comes back after the visibility timeout
-            failed = _batch_failures(invocation.result) if partial else set()
-            if failed is None:
-                log("events", f"{function}: invalid batchItemFailures; the whole batch is retried")
-                continue
-            self._delete(sqs, url, [r for r in records if r["messageId"] not in failed])
+            if concurrency == 1:
+                process(messages)
+            else:
+                threading.Thread(target=process, args=(messages,), name=f"sqs:{function}:batch", daemon=True).start()
 
     @staticmethod
     def _delete(sqs: Any, url: str, records: list[dict]) -> None:
