@@ -6,7 +6,10 @@ from each `x-amazon-apigateway-integration` uri, request validators and schemas,
 TOKEN/REQUEST authorizers from the security schemes, gateway responses and binary media
 types. `Gateway.handle` answers one request as API Gateway would:
 
-1. route (literal paths before `{param}` before `{proxy+}`); no route → 403 Missing Authentication Token;
+0. framing: a malformed request line or headers, a bad Content-Length, a body over 10 MB
+   (413) are answered through the gateway responses too (JSON, CORS), never HTML;
+1. route (literal paths before `{param}` before `{proxy+}`); no route, or a method the
+   route does not declare (any token: TRACE, PROPFIND, `get` …) → 403 Missing Authentication Token;
 2. CORS preflight (`OPTIONS`) answered from the route's methods and gateway response headers;
 3. the authorizer (result cached per token for `authorizerResultTtlInSeconds`): no token
    or `Exception('Unauthorized')` → 401, a Deny or a policy not covering the method ARN → 403;
@@ -40,6 +43,7 @@ from legwork.local.provision import Stack
 from legwork.local.workers import Invocation, Lambda
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+ANY_METHODS = frozenset(m.upper() for m in HTTP_METHODS)
 _INTEGRATION_ARN = re.compile(r"functions/(.+?)/invocations")
 _PATH_PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -56,8 +60,20 @@ RESPONSE_TYPES = {
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "API_CONFIGURATION_ERROR": (500, "Internal server error"),
+    "DEFAULT_4XX": (400, "Bad Request"),
+    "DEFAULT_5XX": (500, "Internal server error"),
 }
-MAX_BODY = 10 * 1024 * 1024
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+IDLE_TIMEOUT = 60.0  # seconds an idle keep-alive connection (or a stalled body) is kept
+# What the HTTP front door answers for a request it cannot even parse (no gateway
+# response type covers these in AWS); rendered through DEFAULT_4XX/DEFAULT_5XX.
+PROTOCOL_ERRORS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    414: "Request-URI Too Long",
+    431: "Request Header Fields Too Large",
+    505: "HTTP Version Not Supported",
+}
 
 
 @dataclass
@@ -299,7 +315,9 @@ class Gateway:
         local_invoke: Callable[[str, Any], Invocation] | None = None,
         access_log: bool = True,
         static_dir: Path | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
+        self.ready = ready or (lambda: True)
         self.static_dir = static_dir.resolve() if static_dir else None
         self.model = model
         self.lam = lam
@@ -346,7 +364,11 @@ class Gateway:
         if request.method == "OPTIONS" and not any(r.method == "OPTIONS" for r, _ in candidates):
             resource = candidates[0][0].path  # the most specific resource answers the preflight
             return self._preflight(request, [c for c in candidates if c[0].path == resource])
-        found = next(((r, m) for r, m in candidates if r.method in (request.method, "ANY")), None)
+        # ANY covers the seven methods API Gateway knows; any other token (TRACE, PROPFIND,
+        # a lower-case `get` …) is an undeclared method: 403, as in AWS.
+        any_ok = request.method in ANY_METHODS
+        found = next(((r, m) for r, m in candidates
+                      if r.method == request.method or (any_ok and r.method == "ANY")), None)
         if found is None:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
         route, match = found
@@ -674,14 +696,32 @@ class Gateway:
         headers.append(("x-amzn-ErrorType", _error_type(error.response_type)))
         return HttpResponse(status, headers, body.encode("utf-8"))
 
+    def refusal(self, status: int, message: str | None, request: HttpRequest) -> HttpResponse:
+        """The answer to a request refused before routing (malformed, too large, timed out),
+        rendered through the API's gateway responses so that it is JSON with CORS headers."""
+        if status == 413:
+            error = GatewayError("REQUEST_TOO_LARGE", message)
+        else:
+            family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+            error = GatewayError(family, message or PROTOCOL_ERRORS.get(status) or "Bad Request", status=status)
+        response = self._gateway_response(error, request, str(uuid.uuid4()))
+        if self.access_log:
+            log("api", f"{request.method or '-'} {request.raw_path[:200] or '-'} {response.status} (refused: {error.message})")
+        return response
+
     # -- local-only endpoints -----------------------------------------------------------
     def _local(self, request: HttpRequest, path: str) -> HttpResponse:
         match = re.fullmatch(r"/__legwork/invoke/([^/]+)", path)
         if request.method == "GET" and path == "/__legwork/health":
             return _json_response(200, {"status": "ok"})
+        if request.method in ("GET", "HEAD") and path == "/__legwork/ready":
+            if self.ready():
+                return _json_response(200, {"status": "ready"})
+            return _json_response(503, {"status": "starting", "message": "The API answers; demo data is being written."})
         if not match or request.method != "POST" or self.local_invoke is None:
             return _json_response(404, {"error": {"code": "NOT_FOUND", "message":
-                                                  "Local endpoints: POST /__legwork/invoke/{Function}"}})
+                                                  "Local endpoints: GET /__legwork/ready, GET /__legwork/health, "
+                                                  "POST /__legwork/invoke/{Function}"}})
         function = self.lam.logical_id(unquote(match.group(1)))
         if function is None:
             return _json_response(404, {"error": {"code": "NOT_FOUND", "message":
@@ -700,9 +740,22 @@ class Gateway:
     # -- HTTP server --------------------------------------------------------------------
     def serve(self, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
         """An HTTP server answering through this gateway (call `serve_forever` on it)."""
-        server = ThreadingHTTPServer((host, port), _handler_class(self))
-        server.daemon_threads = True
-        return server
+        return ApiServer((host, port), _handler_class(self))
+
+
+class ApiServer(ThreadingHTTPServer):
+    """`http.server`, sized for bursts of new connections.
+
+    The standard library listens with a backlog of 5: a burst of concurrent connects
+    overflows the accept queue and clients see `Connection reset by peer`. 1024 (the
+    kernel caps it at `net.core.somaxconn`, 4096 on current Linux) holds a burst of
+    hundreds while the accept loop catches up. One thread per connection: a thread
+    mostly waits for a Lambda worker, and a bounded pool would let idle keep-alive
+    connections (a browser holds six) starve new ones.
+    """
+
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 def _mock_response(integration: dict, request: HttpRequest) -> HttpResponse:
@@ -905,6 +958,8 @@ def _error_type(response_type: str) -> str:
         "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
         "INTEGRATION_FAILURE": "InternalServerErrorException",
         "INTEGRATION_TIMEOUT": "InternalServerErrorException",
+        "REQUEST_TOO_LARGE": "RequestTooLargeException",
+        "DEFAULT_4XX": "BadRequestException",
     }.get(response_type, "InternalServerErrorException")
 
 
@@ -914,25 +969,138 @@ def _json_response(status: int, body: Any) -> HttpResponse:
 
 def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        """One connection. Every request gets a JSON answer, whatever its method or shape:
+        any method token reaches the gateway (which refuses an undeclared one with 403
+        Missing Authentication Token), and http.server's own refusals (a malformed request
+        line, over-long headers) are rendered as gateway responses instead of its HTML page."""
+
         protocol_version = "HTTP/1.1"
         server_version = "legwork-local"
+        timeout = IDLE_TIMEOUT  # seconds a connection may sit idle, or a body may stall
 
         def setup(self) -> None:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up `do_<METHOD>` and answers 501 (HTML) when it is missing:
+            # every method, declared or not, goes to the gateway instead.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def _serve(self) -> None:
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                body = self._read_chunked()
-            else:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+            if self.request_version == "HTTP/0.9":
+                self._refuse(400, "Bad Request: HTTP/0.9 is not supported; send HTTP/1.1")
+                return
+            try:
+                body = self._read_body()
+            except _Refused as refused:
+                self._refuse(refused.status, refused.message, refused.drain)
+                return
+            except TimeoutError:
+                self._refuse(408, "Request Timeout: the request body did not arrive in time")
+                return
             request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             try:
                 response = gateway.handle(request)
             except Exception as exc:  # a bug in the runtime itself: say so, keep serving
                 log("api", f"runtime error on {self.command} {self.path}: {exc!r}")
                 response = _json_response(500, {"message": f"legwork local runtime error: {exc}"})
+            self._write(response)
+
+        def _content_length(self) -> int | None:
+            values = self.headers.get_all("Content-Length") or []
+            if not values:
+                return None
+            if len(set(v.strip() for v in values)) > 1:
+                raise _Refused(400, "Bad Request: conflicting Content-Length headers")
+            text = values[0].strip()
+            if not text.isdigit():
+                raise _Refused(400, f"Bad Request: Content-Length must be a number of bytes, not {text!r}")
+            return int(text)
+
+        def _read_body(self) -> bytes:
+            encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+            if encoding:
+                if encoding.split(",")[-1].strip() != "chunked":
+                    raise _Refused(400, f"Bad Request: unsupported Transfer-Encoding {encoding!r}")
+                return self._read_chunked()
+            length = self._content_length() or 0
+            if length > MAX_BODY:
+                raise _Refused(413, None, drain=length)
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                raise _Refused(400, f"Bad Request: the body ended after {len(body)} of {length} bytes")
+            return body
+
+        def _read_chunked(self) -> bytes:
+            chunks, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise _Refused(400, "Bad Request: malformed chunked body") from None
+                if size < 0:
+                    raise _Refused(400, "Bad Request: malformed chunked body")
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise _Refused(413, None, drain=4 * MAX_BODY)
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise _Refused(400, "Bad Request: the chunked body ended early")
+                chunks.append(chunk)
+                self.rfile.readline(1024)
+
+        def handle_expect_100(self) -> bool:
+            # Refuse an over-large body before the client sends it, as API Gateway does.
+            try:
+                length = self._content_length()
+            except _Refused as refused:
+                self._refuse(refused.status, refused.message)
+                return False
+            if length is not None and length > MAX_BODY:
+                self._refuse(413, None)
+                return False
+            return super().handle_expect_100()
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # http.server's own refusals: bad request line, bad version, headers too long.
+            self._refuse(code, explain if code == 431 and explain else message)
+
+        def _refuse(self, status: int, message: str | None, drain: int = 0) -> None:
+            request = HttpRequest(getattr(self, "command", "") or "", getattr(self, "path", "") or "", [], b"")
+            response = gateway.refusal(status, message, request)
+            if self.request_version == "HTTP/0.9":
+                # Refused before its version was read (or a bare HTTP/0.9 line): answer with
+                # a status line and headers all the same, never a bare body.
+                self.request_version = "HTTP/1.0"
+            self.close_connection = True
+            response.headers.append(("Connection", "close"))
+            self._write(response)
+            if drain:
+                self._drain(drain)
+
+        def _drain(self, length: int) -> None:
+            # Read (and drop) what the client is still sending, briefly, so that closing the
+            # socket does not reset the connection before the client has read our answer.
+            try:
+                self.connection.settimeout(2.0)
+                remaining = min(length, 4 * MAX_BODY)
+                while remaining > 0:
+                    chunk = self.rfile.read1(min(remaining, 1 << 16))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+            except OSError:
+                pass
+
+        def _write(self, response: HttpResponse) -> None:
             self.send_response(response.status)
             for key, value in response.headers:
                 self.send_header(key, value)
@@ -945,20 +1113,17 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"".join(self._headers_buffer))
             self._headers_buffer = []
 
-        def _read_chunked(self) -> bytes:
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
-
         def log_message(self, format: str, *args: Any) -> None:  # the gateway logs its own line
             pass
 
     return Handler
+
+
+class _Refused(Exception):
+    """A request refused before it reaches the gateway (its framing is wrong or too large)."""
+
+    def __init__(self, status: int, message: str | None, drain: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.drain = drain
