@@ -220,3 +220,36 @@ def test_demo_data_is_seeded_through_the_template_functions(runtime, aws):
     assert by_name["admin"]["passwordHash"]["S"].startswith("sha256$")  # the app's own hash_password
     item = aws("dynamodb").get_item(TableName=runtime.stack.name("ItemsTable"), Key={"itemId": {"S": "demo:welcome"}})
     assert "Item" in item  # src/events/demo.py seed(stack) ran
+
+
+def test_function_log_records_read_as_sentences_or_stay_json(api):
+    """`make dev` renders a function's Powertools records for a person; LOG_FORMAT=json keeps them as written."""
+    import io
+    import json
+    import sys
+
+    from legwork.local import logs
+
+    stream = io.StringIO()
+    logs.set_stream(stream)
+    try:
+        logs.set_format("human")
+        assert api.request("GET", "/health?log=human")[0] == 200
+        eventually(lambda: "KeyError: 'missing'" in stream.getvalue())
+        logs.set_format("json")
+        assert api.request("GET", "/health?log=json")[0] == 200
+        eventually(lambda: stream.getvalue().count('"message":"lookup failed"') == 1)
+    finally:
+        logs.set_stream(sys.stderr)
+        logs.set_format("human")
+    lines = [line for line in stream.getvalue().splitlines() if line.split()[1] == "HealthFunction"]
+    text = [line.split(" | ", 1)[1] for line in lines]
+    info = next(t for t in text if t.startswith("INFO"))
+    assert info == 'INFO  health looked at  itemId=item-7 note="two words"  [GET /health]'
+    error = text.index(next(t for t in text if t.startswith("ERROR")))
+    assert re.fullmatch(r"ERROR lookup failed  \[GET /health\]  \(run:\d+\)", text[error])
+    assert text[error + 1] == "    Traceback (most recent call last):"
+    assert "    KeyError: 'missing'" in text[error + 2:error + 12]
+    records = [json.loads(t) for t in text if t.startswith("{")]
+    assert [r["message"] for r in records] == ["health looked at", "lookup failed"]
+    assert records[1]["exception_name"] == "KeyError" and records[0]["function_name"].endswith("HealthFunction")
