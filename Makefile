@@ -12,7 +12,7 @@ STAGE ?= dev
 REGION ?= us-east-1
 PORT ?= 3000
 
-.PHONY: dev test lint merge build watch bench bench-build bench-local bench-ingest \
+.PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
         deploy admin invoke clean venv
 
 ## Set-up ---------------------------------------------------------------------------
@@ -33,6 +33,12 @@ venv: $(VENV)/.installed
 ## The two commands -----------------------------------------------------------------
 dev: venv merge
 	$(PY) -m legwork dev --port $(PORT)
+
+# Exit 0 once a running `make dev` answers and its demo data is written (1 after WAIT
+# seconds). Standard library only, so it can start beside a `make dev` still installing.
+WAIT ?= 300
+dev-wait:
+	$(PYTHON) -m legwork wait-ready --port $(PORT) --timeout $(WAIT)
 
 test: venv merge lint
 	$(PY) -m pytest -q -n 2 tests

@@ -10,6 +10,7 @@ COMMANDS = {
     "build": "legwork.build",
     "watch": "legwork.watch",
     "dev": "legwork.local",
+    "wait-ready": "legwork.local.wait",
     "invoke": "legwork.local.invoke",
     "bench": "legwork.bench",
     "deploy": "legwork.deploy",

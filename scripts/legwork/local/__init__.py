@@ -4,6 +4,8 @@
     python -m legwork dev --template t.yaml    # any template of this shape
     python -m legwork invoke ReportsFunction   # fire a function (its schedule's event) now
     curl -X POST localhost:3000/__legwork/invoke/ReportsFunction -d '{"my": "event"}'
+    python -m legwork wait-ready --port 3000   # exit 0 once the API answers and demo data is written
+    curl localhost:3000/__legwork/ready        # 503 until then, 200 after
 
 The pieces, each a module of its own:
 
@@ -15,6 +17,10 @@ The pieces, each a module of its own:
   code or layers is picked up by the next call;
 - `gateway`: API Gateway (REST) from the Api's OpenAPI document: routes, validation,
   Lambda authorizers with their cache, CORS, gateway responses, the v1 proxy event;
+  served by `http.server` with a listen backlog sized for bursts, every refusal (an
+  undeclared method, a malformed request, a body over 10 MB) a JSON gateway response;
+- `logs`: one stream for everything; functions' Powertools JSON records rendered as one
+  readable line each (`LOG_FORMAT=json` prints them as written);
 - `events`: S3 notifications, SQS and DynamoDB stream mappings (`patterns` for filter
   criteria), schedules (`schedules` for rate/cron);
 - `seed`: demo users and each resource's optional `demo.py` `seed(stack)`;

@@ -1,4 +1,9 @@
-"""`python -m legwork dev`: run the merged template's application locally, without Docker."""
+"""`python -m legwork dev`: run the merged template's application locally, without Docker.
+
+It logs `ready: API on URL …` once the API answers and the demo data is written; a
+script can wait for that line, for `GET /__legwork/ready` to answer 200 (503 before),
+for `--ready-file` to appear, or run `python -m legwork wait-ready` (exit 0 when ready).
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +13,7 @@ import threading
 from pathlib import Path
 
 from legwork import ROOT
+from legwork.local import logs
 from legwork.local.logs import log
 from legwork.local.runtime import LocalRuntime, Options
 
@@ -30,7 +36,17 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--no-timers", action="store_true", help="fire schedules only on demand")
     parser.add_argument("--quiet", action="store_true", help="no access log line per request")
     parser.add_argument("--verbose", action="store_true", help="a REPORT line per invocation")
+    parser.add_argument("--log-format", choices=logs.FORMATS,
+                        default=os.environ.get("LOG_FORMAT", "").strip().lower() or "human",
+                        help="functions' JSON log records rendered for a person (human, the default) or as "
+                             "written (json; or set LOG_FORMAT=json)")
+    parser.add_argument("--ready-file", type=Path,
+                        help="write the API's URL to this file once ready (API answering, demo data written); "
+                             "removed on stop")
     args = parser.parse_args(argv)
+    if args.log_format not in logs.FORMATS:
+        parser.error(f"LOG_FORMAT={args.log_format}: use one of {', '.join(logs.FORMATS)}")
+    logs.set_format(args.log_format)
     persist = os.environ.get("PERSIST", "") not in ("", "0", "false")
     if not args.template.is_file():
         parser.error(f"{args.template} does not exist: run `make merge` first (or pass --template)")
@@ -49,6 +65,7 @@ def parse(argv: list[str]) -> Options:
         verbose=args.verbose,
         moto_process=args.moto_process,
         static_dir=args.static,
+        ready_file=args.ready_file,
         persist_dir=(args.template.resolve().parent / ".legwork" / "local-state") if persist else None,
     )
 

@@ -1,9 +1,14 @@
 """The whole local runtime: moto, the template's resources, Lambda workers, events, the API.
 
     runtime = LocalRuntime(Options(template=Path("template.yaml"), port=3000))
-    runtime.start()            # returns once the API answers
+    runtime.start()            # returns once the API answers (demo data is written after)
+    runtime.ready.wait()       # the API answers and the demo data is written
     ...                        # http://127.0.0.1:3000
     runtime.stop()             # workers, pumps, server and moto
+
+Ready means the API answers and the demo data is written: only then does it log
+`ready: API on …`, answer 200 on `GET /__legwork/ready` (503 before), and write
+`Options.ready_file`.
 
 Usable in-process (tests start it on a free port in a thread) and from the CLI
 (`python -m legwork dev`). It knows nothing about any particular application: every
@@ -58,6 +63,7 @@ class Options:
     moto_process: bool = False  # moto in its own process (its own interpreter lock) instead of a thread
     static_dir: Path | None = None  # files served for GET paths no route claims (a web client)
     root: Path | None = None  # what CodeUri/ContentUri are relative to (default: the template's folder)
+    ready_file: Path | None = None  # written (the API's URL) once ready, removed on stop
 
 
 class LocalRuntime:
@@ -77,7 +83,8 @@ class LocalRuntime:
         self._server: Any = None
         self.endpoint_url = ""
         self.seed_lines: list[str] = []
-        self.seeded = threading.Event()
+        self.ready = threading.Event()  # the API answers and the demo data is written
+        self.seeded = self.ready  # the name older callers use
         self.started_at = 0.0
         self._own_process = False
 
@@ -122,29 +129,43 @@ class LocalRuntime:
         model = ApiModel.from_stack(self.stack, self.lam, self.root)
         self.gateway = Gateway(model, self.lam, region=opts.region, account_id=self.stack.account_id,
                                partition=self.stack.partition, local_invoke=self.invoke, access_log=opts.access_log,
-                               static_dir=opts.static_dir)
+                               static_dir=opts.static_dir, ready=self.ready.is_set)
         self._server = self.gateway.serve(opts.host, opts.port)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-        took = time.monotonic() - self.started_at
         log("legwork", f"{len(specs)} functions, {len(model.routes)} routes, "
                        f"{len(self.stack.physical_names())} resources in moto at {self.endpoint_url}"
                        + (f", {restored} items restored" if restored else ""))
-        log("legwork", f"API on {self.url} (ready in {took:.1f} s); Ctrl-C stops everything")
         if opts.seed:
+            log("legwork", f"API answering on {self.url}; writing demo data …")
             threading.Thread(target=self._seed, daemon=True).start()
         else:
-            self.seeded.set()
+            self._mark_ready()
         return self
 
     def _seed(self) -> None:
+        note = "demo data written"
         try:
             self.seed_lines = seed(self.stack, self.lam)
             for line in self.seed_lines:
                 log("demo", line)
         except Exception as exc:  # demo data is a comfort, never a reason not to run
             log("demo", f"seeding failed: {exc!r}")
+            note = "demo data NOT written, see above"
         finally:
-            self.seeded.set()
+            self._mark_ready(note)
+
+    def _mark_ready(self, note: str = "no demo data asked for") -> None:
+        if self._server is None:
+            return  # stopped meanwhile
+        took = time.monotonic() - self.started_at
+        if self.options.ready_file is not None:
+            target = Path(self.options.ready_file)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            partial.write_text(self.url + "\n", encoding="utf-8")
+            partial.replace(target)  # a watcher never sees it half-written
+        self.ready.set()
+        log("legwork", f"ready: API on {self.url} ({note}) in {took:.1f} s; Ctrl-C stops everything")
 
     def invoke(self, function: str, event: Any = None) -> Invocation:
         """Invoke a function now; without an event, its schedule's event (or {})."""
@@ -154,9 +175,13 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop the API, the pumps, every worker and moto (saving state first when persisting)."""
+        self.ready.clear()
+        if self.options.ready_file is not None:
+            Path(self.options.ready_file).unlink(missing_ok=True)
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            server, self._server = self._server, None
+            server.shutdown()
+            server.server_close()
         if self.events is not None:
             self.events.stop()
         if self.lam is not None:

@@ -40,14 +40,16 @@ def test_ctrl_c_stops_the_runtime_and_its_workers(tmp_path):
     app = tmp_path / "app"
     shutil.copytree(FIXTURE, app, ignore=shutil.ignore_patterns("__pycache__"))
     port = free_port()
+    ready_file = tmp_path / "run" / "ready"
     proc = subprocess.Popen(
         [sys.executable, "-m", "legwork", "dev", "--template", str(app / "template.yaml"), "--port", str(port),
-         "--no-seed", "--no-timers", "--quiet"],
+         "--no-seed", "--no-timers", "--quiet", "--ready-file", str(ready_file)],
         env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
         health = eventually(lambda: _health(port), timeout=30)
+        assert eventually(ready_file.is_file) and ready_file.read_text() == f"http://127.0.0.1:{port}\n"
         worker = health["pid"]
         assert _alive(worker)
         proc.send_signal(signal.SIGINT)
@@ -57,6 +59,7 @@ def test_ctrl_c_stops_the_runtime_and_its_workers(tmp_path):
             proc.kill()
     assert proc.returncode == 0
     assert b"stopped" in output
+    assert not ready_file.exists()  # removed on stop: a stale file never says ready
     eventually(lambda: not _alive(worker), timeout=5)
 
 
