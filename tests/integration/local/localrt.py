@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Client:
@@ -43,3 +49,16 @@ def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def burst(port: int, requests: list[dict]) -> dict:
+    """`python -m legwork.bench.burst` in another process: one thread and one new connection
+    per request ({method, path, headers, body}), all at once; its summary
+    ({"answered", "statuses": {"200": n}, "errors": {"ConnectionResetError": n}, …})."""
+    done = subprocess.run(
+        [sys.executable, "-m", "legwork.bench.burst", "--port", str(port), "--requests", "-", "--timeout", "60"],
+        input=json.dumps(requests), capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

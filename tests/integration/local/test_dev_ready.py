@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from legwork.local.runtime import free_port
+from localrt import burst
 
 ROOT = Path(__file__).resolve().parents[3]
 READY = re.compile(r"\| ready: API on (http://\S+)")
@@ -83,17 +84,6 @@ def call(url: str, method: str, path: str, body=None, token: str | None = None) 
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-
-
-def burst(port: int, requests: list[dict]) -> dict:
-    """One thread and one new connection per request, all at once, from another process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "legwork.bench.burst", "--port", str(port), "--requests", "-", "--timeout", "60"],
-        input=json.dumps(requests), capture_output=True, text=True, timeout=180,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

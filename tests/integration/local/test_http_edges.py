@@ -7,31 +7,16 @@ error pages must never reach a client.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def burst_from_another_process(port: int, requests: list[dict]) -> dict:
-    """`python -m legwork.bench.burst`: one thread and one new connection per request, all at once."""
-    done = subprocess.run(
-        [sys.executable, "-m", "legwork.bench.burst", "--port", str(port), "--requests", "-", "--timeout", "60"],
-        input=json.dumps(requests), capture_output=True, text=True, timeout=180,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from localrt import burst
 
 
 def test_200_simultaneous_new_connections_all_get_an_http_answer(runtime):
-    result = burst_from_another_process(runtime.options.port, [{"path": "/health"}] * 200)
+    result = burst(runtime.options.port, [{"path": "/health"}] * 200)
     assert result["errors"] == {}, result
     assert result["answered"] == 200 and result["statuses"] == {"200": 200}, result
 
@@ -41,7 +26,7 @@ def test_queued_invocations_are_not_timed_out_while_they_wait_for_a_worker(runti
     # wait about 2 s for a worker. The timeout counts from dispatch to a worker, as Lambda's
     # does, so every call answers 200 (a timeout is still 504: test_api.test_timeout_is_504).
     assert runtime.options.pool_size == 2  # so that six of the eight calls queue
-    result = burst_from_another_process(runtime.options.port, [{"path": "/slow?sleep=0.6"}] * 8)
+    result = burst(runtime.options.port, [{"path": "/slow?sleep=0.6"}] * 8)
     assert result["statuses"] == {"200": 8}, result
 
 
