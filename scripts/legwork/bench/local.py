@@ -6,7 +6,11 @@ threads do not share its interpreter), and measures on loopback:
 - time from launch to the first answered `GET /health`;
 - requests/s, p50 and p99 of `GET /health` (no auth) and `GET /me` (through the Lambda
   authorizer, warm cache) with a bounded number of client threads for a bounded time;
-- the first request after a code change (the function's workers are replaced).
+- the first request after a code change (the function's workers are replaced);
+- time from launch to ready (the API answers and the demo data is written);
+- a burst of 200 simultaneous new connections (GET /health) and 30 simultaneous claims of
+  one task (the five demo couriers, six connections each): how many clients got an HTTP
+  answer, and which statuses (`legwork.bench.burst`).
 
 Figures only; nothing is asserted.
 """
@@ -24,9 +28,13 @@ import time
 from pathlib import Path
 
 from legwork import ROOT
+from legwork.bench.burst import Request, burst, summary
 from legwork.local.runtime import free_port
+from legwork.local.wait import wait_ready
 
 # Measured elsewhere on a machine like this one (FIELD-NOTES.md), for comparison.
+BURST_BEFORE = ("http.server's default backlog of 5 (the runtime before 2026-12-01): 102-158 of 200 "
+                "simultaneous connections answered, the rest reset or timed out")
 REFERENCE = {
     "chalice local (in-process, no isolation)": "≈0.6 ms per authorized request",
     "serverless-offline (warm Python workers, stale code after edits)": "≈1.5 ms per request",
@@ -149,6 +157,24 @@ def _handler_file(template: Path, function_path: str) -> Path | None:
     return None
 
 
+def _bursts(port: int, admin_token: str) -> dict[str, dict]:
+    """200 simultaneous new connections, then 30 simultaneous claims of one open task."""
+    started = time.monotonic()
+    results = {"200 simultaneous connections, GET /health": summary(
+        burst(port, [Request("GET", "/health")] * 200), time.monotonic() - started)}
+    tokens = [login(port, f"courier{i}", "legwork-demo") for i in range(1, 6)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    status, body = _request(conn, "/tasks?status=open", {"Authorization": f"Bearer {admin_token}"})
+    conn.close()
+    open_tasks = json.loads(body).get("items", []) if status == 200 else []
+    if open_tasks:
+        path = f"/tasks/{open_tasks[0]['taskId']}/claim"
+        claims = [Request("POST", path, {"Authorization": f"Bearer {tokens[i % 5]}"}) for i in range(30)]
+        started = time.monotonic()
+        results["30 simultaneous claims of one task"] = summary(burst(port, claims), time.monotonic() - started)
+    return results
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m legwork bench local", description=__doc__)
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
@@ -174,6 +200,8 @@ def main(argv: list[str]) -> int:
     )
     try:
         first = wait_for_first_answer(port, started)
+        ready, _ = wait_ready(f"http://127.0.0.1:{port}", timeout=120)
+        ready_s = time.monotonic() - started if ready else None
         token = login(port, args.username, args.password)
         auth = {"Authorization": f"Bearer {token}"}
         # Warm every worker of the pool, and the authorizer's cache.
@@ -195,6 +223,7 @@ def main(argv: list[str]) -> int:
             _request(conn, "/health", {})
             conn.close()
             reload_ms = (time.perf_counter() - t0) * 1000
+        bursts = _bursts(port, token)
     finally:
         proc.terminate()
         try:
@@ -204,13 +233,20 @@ def main(argv: list[str]) -> int:
     print(f"legwork local runtime — {args.template.name}, {args.threads} client threads, "
           f"{args.seconds:.0f} s per endpoint, loopback, {os.cpu_count()} CPUs")
     print(f"  start → first answered GET /health: {first:.2f} s (target < 5 s)")
+    if ready_s is not None:
+        print(f"  start → ready (API answers, demo data written): {ready_s:.2f} s")
     print(f"  {'endpoint':<30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}")
     for name, r in results.items():
         print(f"  {name:<30} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {r['errors']:>7}")
     print(f"  GET /me one client at a time: p50 {single:.2f} ms (target < 10 ms)")
     if reload_ms is not None:
         print(f"  first GET /health after a code change (worker restarted): {reload_ms:.0f} ms")
+    for name, r in bursts.items():
+        statuses = ", ".join(f"{status}×{n}" for status, n in r["statuses"].items())
+        errors = ", ".join(f"{error}×{n}" for error, n in r["errors"].items()) or "none"
+        print(f"  {name}: {r['answered']}/{r['count']} answered ({statuses}; no answer: {errors}) in {r['seconds']:.2f} s")
     print("  for comparison (FIELD-NOTES):")
+    print(f"    {BURST_BEFORE}")
     for tool, figure in REFERENCE.items():
         print(f"    {tool}: {figure}")
     return 0
