@@ -15,10 +15,12 @@ import pytest
 from localrt import burst
 
 
-def test_200_simultaneous_new_connections_all_get_an_http_answer(runtime):
-    result = burst(runtime.options.port, [{"path": "/health"}] * 200)
+def test_100_simultaneous_new_connections_all_get_an_http_answer(runtime):
+    # 100 here (200 against `make dev` in test_dev_ready): a lighter burst beside the tests
+    # another xdist worker runs meanwhile. With the old backlog of 5 this lost answers.
+    result = burst(runtime.options.port, [{"path": "/health"}] * 100)
     assert result["errors"] == {}, result
-    assert result["answered"] == 200 and result["statuses"] == {"200": 200}, result
+    assert result["answered"] == 100 and result["statuses"] == {"200": 100}, result
 
 
 def test_queued_invocations_are_not_timed_out_while_they_wait_for_a_worker(runtime):
