@@ -163,12 +163,13 @@ class ReportsService:
                     writer(figures, path)
                 key = models.report_key(period, name)
                 self.storage.upload(str(path), key, models.FORMATS[fmt])
-                size = path.stat().st_size
-                file_id = models.report_file_id(period.report_id, fmt)
-                self.files.put({"fileId": file_id, "ownerId": owner, "key": key, "kind": "report", "name": name,
-                                "contentType": models.FORMATS[fmt], "size": size, "status": "ready",
-                                "createdAt": utc_ms(now)})
-                files.append({"fileId": file_id, "name": name, "format": fmt, "size": size, "key": key})
+                files.append({"fileId": models.report_file_id(period.report_id, fmt), "name": name, "format": fmt,
+                              "size": path.stat().st_size, "key": key})
+        # The records only once all three objects are stored: a failed run leaves no record behind.
+        for f in files:
+            self.files.put({"fileId": f["fileId"], "ownerId": owner, "key": f["key"], "kind": "report",
+                            "name": f["name"], "contentType": models.FORMATS[f["format"]], "size": f["size"],
+                            "status": "ready", "createdAt": utc_ms(now)})
         return files
 
 

@@ -61,6 +61,13 @@ def stack(aws_stack):
 
 
 @pytest.fixture
+def no_aws(monkeypatch):
+    """For requests refused before any AWS call: names in the environment, nothing provisioned."""
+    for name in ("FILES_TABLE", "LINKS_TABLE", "UPLOADS_BUCKET"):
+        monkeypatch.setenv(name, f"unused-{name.lower()}")
+
+
+@pytest.fixture
 def clock(monkeypatch) -> Clock:
     import files.logic
 

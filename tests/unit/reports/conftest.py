@@ -123,6 +123,13 @@ def stack(aws_stack, monkeypatch):
 
 
 @pytest.fixture
+def no_aws(monkeypatch):
+    """For requests refused before any AWS call: names in the environment, nothing provisioned."""
+    for name in ("REPORTS_TABLE", "REPORTS_QUEUE_URL"):
+        monkeypatch.setenv(name, f"unused-{name.lower()}")
+
+
+@pytest.fixture
 def week(stack):
     """The fixed data set: three couriers (one idle), two routes, tasks across both week boundaries."""
     ddb = boto3.resource("dynamodb")

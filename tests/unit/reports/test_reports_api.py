@@ -24,12 +24,12 @@ def queued(stack) -> int:
     ({"period": "week", "start": "2026-02-30"}, "'start'"),
     ({"period": "week", "start": "2026-11-23", "force": "yes"}, "'force'"),
 ])
-def test_a_bad_period_is_a_400_that_says_why(stack, body, says):
+def test_a_bad_period_is_a_400_that_says_why(no_aws, body, says):
     status, error = call("create_report", "POST", "/reports", body=body)
     assert status == 400 and says in error["error"]["message"]
 
 
-def test_couriers_may_not_ask_for_reports(stack):
+def test_couriers_may_not_ask_for_reports(no_aws):
     assert call("create_report", "POST", "/reports", body={"period": "week", "start": "2026-11-23"},
                 caller=COURIER)[0] == 403
     assert call("list_reports", "GET", "/reports", caller=COURIER)[0] == 403
