@@ -62,9 +62,17 @@ def stack(aws_stack):
 
 @pytest.fixture
 def no_aws(monkeypatch):
-    """For requests refused before any AWS call: names in the environment, nothing provisioned."""
+    """For requests refused before any AWS call: names in the environment, nothing provisioned.
+
+    Still inside moto: the Common layer caches its boto3 clients, and one first made outside
+    moto would stay outside it for every later test of this process.
+    """
+    from moto import mock_aws
+
     for name in ("FILES_TABLE", "LINKS_TABLE", "UPLOADS_BUCKET"):
         monkeypatch.setenv(name, f"unused-{name.lower()}")
+    with mock_aws():
+        yield
 
 
 @pytest.fixture
