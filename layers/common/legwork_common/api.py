@@ -24,7 +24,7 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from legwork_common.errors import ApiError, BadRequest, Forbidden, Unauthorized
+from legwork_common.errors import ApiError, BadRequest, Forbidden, Unauthorized, internal_error_body
 
 logger = Logger()
 
@@ -106,8 +106,16 @@ def parse_event(event: dict) -> Request:
     if raw:
         try:
             body = json.loads(raw, parse_float=Decimal)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise BadRequest(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+        try:
+            # JSON may spell a lone UTF-16 surrogate (\ud800); no store or response can hold one.
+            json.dumps(body, default=str, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("The request body holds a lone UTF-16 surrogate (\\ud800-\\udfff): "
+                             "send text as valid Unicode.") from None
     context = (event.get("requestContext") or {}).get("authorizer") or {}
     caller = None
     if context.get("userId"):
@@ -156,7 +164,7 @@ def endpoint(fn: Callable[[Request], Any]) -> Callable[[dict, Any], dict]:
             return render(err.status, err.body())
         except Exception:
             logger.exception("unhandled error: this is a defect")
-            return render(500, {"error": {"code": "InternalError", "message": "Something went wrong on our side; it has been logged."}})
+            return render(500, internal_error_body())
         if isinstance(result, Response):
             return render(result.status, result.body, result.headers)
         return render(200, result)

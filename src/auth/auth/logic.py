@@ -21,11 +21,10 @@ from auth import passwords, tokens
 from auth.dal import UserExists, UsersTable
 from auth.models import Credentials, NewUser, Page, encode_cursor, iso, new_user_item, public_user
 from legwork_common.api import Caller
-from legwork_common.errors import Conflict, Unauthorized
+from legwork_common.errors import InvalidCredentials, Unauthorized, UsernameTaken
 
 logger = Logger(child=True)
 
-BAD_CREDENTIALS = "Wrong username or password, or the account is locked for a while after repeated failures."
 Clock = Callable[[], datetime]
 
 
@@ -135,7 +134,7 @@ class AuthService:
         try:
             self.users.put_new(item)
         except UserExists:
-            raise Conflict(f"The username {new.username!r} is taken; choose another.", code="UserExists") from None
+            raise UsernameTaken(new.username) from None
         logger.info("user created", extra={"username": new.username, "role": new.role})
         return public_user(item)
 
@@ -147,7 +146,7 @@ class AuthService:
     def _refuse(self, reason: str, username: str) -> Any:
         # The reason goes to the log only; the caller always gets the same answer.
         logger.info("login refused", extra={"reason": reason, "username": username})
-        raise Unauthorized(BAD_CREDENTIALS, code="InvalidCredentials")
+        raise InvalidCredentials()
 
 
 class BadMethodArn(ValueError):

@@ -45,7 +45,7 @@ class RoutesService:
         task they may see (an open one, or one assigned to them) uses it."""
         item = self.routes.get(route_id)
         if item is None:
-            raise NotFound(f"No route {route_id!r}.")
+            raise NotFound("route", route_id)
         if caller.role == "courier":
             if self.tasks is None or not self.tasks.visible_to_courier(route_id, caller.user_id):
                 raise Forbidden("Couriers may read a route only when an open task, or a task assigned to them, uses it.")

@@ -24,7 +24,9 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger
 
 from legwork_common.api import Caller
-from legwork_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from legwork_common.errors import (
+    ActiveTaskLimit, AlreadyClaimed, Busy, Conflict, Forbidden, NotAssignee, NotFound, WrongState,
+)
 from tasks.dal import LoadLimitReached, RouteLookup, StateRefused, StillConflicting, TasksTable, Transition
 from tasks.models import NewTask, TaskQuery, decode_cursor, encode_cursor, iso, listing_segments, new_task_item, public_task
 
@@ -63,7 +65,7 @@ class TasksService:
     def create(self, task: NewTask, caller: Caller) -> dict:
         """Publish an open task on an existing route."""
         if self.routes is None or not self.routes.exists(task.route_id):
-            raise ValidationFailed(f"'routeId' names no route: {task.route_id!r}. Create the route first (POST /routes).")
+            raise NotFound("route", task.route_id)
         item = new_task_item(task, created_by=caller.user_id, now=self.clock())
         self.tasks.put_new(item)
         logger.info("task published", extra={"taskId": item["taskId"], "routeId": task.route_id})
@@ -73,13 +75,15 @@ class TasksService:
         """The task, if the caller may see it (couriers: open tasks and their own)."""
         item = self._existing(task_id)
         if caller.role == "courier" and item["status"] != "open" and item.get("assigneeId") != caller.user_id:
-            raise Forbidden("Couriers see open tasks and their own; this task is neither.")
+            raise Forbidden(f"Couriers see open tasks and their own; task {task_id} is neither.")
         return public_task(item)
 
     def list(self, query: TaskQuery, caller: Caller) -> dict:
         """One page of what the caller may see: `{items, nextCursor}`, through index queries only."""
         segments = listing_segments(caller.role, caller.user_id, query.status)
         position, start_key = (0, None) if query.cursor is None else decode_cursor(query.cursor, segments)
+        if position >= len(segments):
+            return {"items": [], "nextCursor": None}
         items: list[dict] = []
         while True:
             remaining = query.limit - len(items)
@@ -108,17 +112,17 @@ class TasksService:
         except StateRefused as refused:
             current = self._present(task_id, refused.current)
             if current.get("assigneeId") == courier.user_id and current["status"] in ("claimed", "in_progress"):
-                raise Conflict(f"You already hold this task (it is {current['status']}).") from None
+                raise Conflict(f"You already hold task {task_id} (it is {current['status']}).") from None
             if current["status"] in ("claimed", "in_progress", "completed"):
                 # Never who: the winner's identity is nobody else's business.
-                raise Conflict("This task has already been claimed by another courier.", code="AlreadyClaimed") from None
-            raise Conflict(f"This task is {current['status']} and cannot be claimed.") from None
+                raise AlreadyClaimed(f"Task {task_id} has already been claimed by another courier.") from None
+            raise WrongState("task", task_id, current["status"], "claim it", ("open",)) from None
         except LoadLimitReached:
-            raise Conflict(
+            raise ActiveTaskLimit(
                 f"You already hold {self.settings.max_active} active tasks, the most a courier may; "
-                "complete or release one first.", code="ActiveTaskLimit") from None
+                "complete or release one first.") from None
         except StillConflicting:
-            raise Conflict("Other claims on this task were being decided at the same moment; try again.") from None
+            raise Busy("task", task_id) from None
         logger.info("task claimed", extra={"taskId": task_id, "courierId": courier.user_id})
         return public_task(item)
 
@@ -148,7 +152,7 @@ class TasksService:
         for _ in range(3):
             current = self._existing(task_id)
             if current["status"] not in ("open", "claimed"):
-                raise Conflict(f"This task is {current['status']}; only open or claimed tasks can be cancelled.")
+                raise WrongState("task", task_id, current["status"], "cancel it", ("open", "claimed"))
             now = iso(self.clock())
             assignee = current.get("assigneeId") if current["status"] == "claimed" else None
             change = Transition(
@@ -162,7 +166,7 @@ class TasksService:
                 continue  # it changed under us (claimed, released …): look again
             logger.info("task cancelled", extra={"taskId": task_id, "was": current["status"]})
             return public_task(item)
-        raise Conflict("This task kept changing while it was being cancelled; try again.")
+        raise Busy("task", task_id)
 
     # -- helpers ------------------------------------------------------------------------------
     def _assignee_transition(self, task_id: str, courier: Caller, change: Transition, verb: str) -> dict:
@@ -172,24 +176,22 @@ class TasksService:
             current = self._present(task_id, refused.current)
             assignee = current.get("assigneeId")
             if assignee and assignee != courier.user_id:
-                raise Forbidden(f"Only the courier this task is assigned to may {verb} it.") from None
-            if current["status"] == "open":
-                raise Conflict(f"This task is open: claim it before you {verb} it.") from None
-            raise Conflict(f"This task is {current['status']}; it cannot {verb} now "
-                           f"(it must be {' or '.join(change.expect)}).") from None
+                raise NotAssignee(task_id, f"{verb} it") from None
+            hint = f"claim it before you {verb} it" if current["status"] == "open" else None
+            raise WrongState("task", task_id, current["status"], f"{verb} it", change.expect, hint) from None
         except StillConflicting:
-            raise Conflict("This task was changing at the same moment; try again.") from None
+            raise Busy("task", task_id) from None
         logger.info(f"task {verb}", extra={"taskId": task_id, "courierId": courier.user_id, "status": item["status"]})
         return public_task(item)
 
     def _existing(self, task_id: str) -> dict:
         item = self.tasks.get(task_id)
         if item is None:
-            raise NotFound(f"No task {task_id!r}.")
+            raise NotFound("task", task_id)
         return item
 
     @staticmethod
     def _present(task_id: str, current: dict | None) -> dict:
         if current is None:
-            raise NotFound(f"No task {task_id!r}.")
+            raise NotFound("task", task_id)
         return current

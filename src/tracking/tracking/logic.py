@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable
 from aws_lambda_powertools import Logger
 
 from legwork_common.api import Caller
-from legwork_common.errors import Conflict, Forbidden, NotFound
+from legwork_common.errors import Forbidden, NotAssignee, NotFound, TaskNotInProgress
 from legwork_common.geo import haversine_m, locate_on_path
 from tracking.dal import (
     BATCH_GET_MAX, PositionsQueue, RoutesTable, TasksTable, TrackingTable, Usage, batch_get, task_partition,
@@ -91,7 +91,7 @@ class TrackingService:
         # An id no task can have (the API's schema allows 1-64 characters) is simply unknown.
         task = self.tasks.get(task_id) if 0 < len(task_id) <= MAX_TASK_ID else None
         if task is None:
-            raise NotFound(f"There is no task {task_id}.")
+            raise NotFound("task", task_id)
         return task
 
     def accept_positions(self, caller: Caller, task_id: str, body: Any) -> dict:
@@ -102,17 +102,17 @@ class TrackingService:
         """
         assert self.queue is not None, "accept_positions needs the positions queue"
         now = self.clock()
-        # The shape first (no read needed), then the task, then the rule that needs the task.
-        parse_positions(body, now=now, max_skew=self.settings.max_skew)
+        # The shape first (no read needed), then the task, then the rules of time that need
+        # the clock and the task: a well-formed batch for a task that is not the caller's to
+        # post is a 404/403/409, whatever its timestamps.
+        parse_positions(body, now=None)
         task = self._task(task_id)
         if task.get("assigneeId") != caller.user_id:
-            raise Forbidden(f"Only the courier who holds task {task_id} may post its positions.")
+            raise NotAssignee(task_id, "post its positions")
         if task.get("status") != IN_PROGRESS:
-            raise Conflict(
-                f"Task {task_id} is {task.get('status')}; positions are accepted only while it is in progress"
-                + (f" (POST /tasks/{task_id}/start first)." if task.get("status") == "claimed" else "."),
-                code="TaskNotInProgress",
-            )
+            hint = f"POST /tasks/{task_id}/start first" if task.get("status") == "claimed" else None
+            raise TaskNotInProgress("task", task_id, str(task.get("status")), "post positions for it", (IN_PROGRESS,),
+                                    hint)
         started = task.get("startedAt")
         not_before = _parse_when(started) if isinstance(started, str) else None
         points = parse_positions(body, now=now, max_skew=self.settings.max_skew, not_before=not_before)
@@ -132,7 +132,7 @@ class TrackingService:
         return {
             "taskId": task_id,
             "items": [point.as_public() for point in items],
-            "nextCursor": encode_cursor(task_id, last),
+            "nextCursor": encode_cursor(last),
         }
 
     def follow_task(self, task_id: str, old: dict | None, new: dict | None) -> str:

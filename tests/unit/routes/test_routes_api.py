@@ -49,14 +49,14 @@ def test_a_route_of_1000_waypoints_is_accepted(stack):
 @pytest.mark.parametrize("waypoints, fragment", [
     ([{"lat": 0, "lng": 0}], "2 to 1000 points; it has 1"),
     ([{"lat": 0, "lng": 0}] * 1001, "it has 1001"),
-    ([{"lat": 91, "lng": 0}, {"lat": 0, "lng": 0}], "'waypoints[0].lat' must be between -90 and 90"),
-    ([{"lat": 0, "lng": 0}, {"lat": 0, "lng": -180.5}], "'waypoints[1].lng' must be between -180 and 180"),
+    ([{"lat": 91, "lng": 0}, {"lat": 0, "lng": 0}], "'waypoints[0].lat' must be from -90 to 90; got 91"),
+    ([{"lat": 0, "lng": 0}, {"lat": 0, "lng": -180.5}], "'waypoints[1].lng' must be from -180 to 180; got -180.5"),
     ([{"lat": 0, "lng": 0}, {"lat": "1", "lng": 0}], "'waypoints[1].lat' must be a number"),
     ([{"lat": 0, "lng": 0}, {"lat": True, "lng": 0}], "'waypoints[1].lat' must be a number"),
     ([{"lat": 0, "lng": 0}, {"lat": 1}], "'waypoints[1].lng' is required"),
     ([{"lat": 0, "lng": 0}, {"lat": 1, "lng": 1, "alt": 3}], "'waypoints[1]' has unknown field(s) alt"),
     ([{"lat": 0, "lng": 0}, [1, 1]], "'waypoints[1]' must be an object"),
-    ("0,0;1,1", "'waypoints' is required: a list"),
+    ("0,0;1,1", "'waypoints' must be a list of {lat, lng} objects; got \"0,0;1,1\""),
 ])
 def test_invalid_waypoints_are_a_400_naming_the_field(stack, waypoints, fragment):
     status, body = create({"name": "Bad", "waypoints": waypoints})
@@ -74,7 +74,7 @@ def test_nan_and_infinity_are_refused(stack):
 
 @pytest.mark.parametrize("body, fragment", [
     ({"waypoints": SQUARE}, "'name' is required"),
-    ({"name": "  ", "waypoints": SQUARE}, "'name' is required"),
+    ({"name": "  ", "waypoints": SQUARE}, "'name' must be a string with more than spaces"),
     ({"name": "x" * 201, "waypoints": SQUARE}, "'name' must have at most 200"),
     ({"name": "x", "waypoints": SQUARE, "colour": "red"}, "Unknown field(s) colour"),
 ])
@@ -116,7 +116,7 @@ def test_a_garbage_routes_cursor_is_a_400(stack, cursor):
 
 def test_an_unknown_route_is_404(stack):
     status, body = get("no-such-route", ADMIN)
-    assert status == 404 and "no-such-route" in body["error"]["message"]
+    assert (status, body["error"]) == (404, {"code": "NotFound", "message": "There is no route no-such-route."})
 
 
 def test_a_courier_reads_a_route_only_through_a_task_they_may_see(route_id, publish):

@@ -48,15 +48,18 @@ def test_timestamps_are_normalised_to_milliseconds_utc(put_task, queue, now):
 
 
 @pytest.mark.parametrize("bad_point, why", [
-    ({"lat": 91, "lng": 13.4}, "'lat' must be between -90 and 90"),
-    ({"lat": 52.5, "lng": -180.5}, "'lng' must be between -180 and 180"),
+    ({"lat": 91, "lng": 13.4}, "'lat' must be from -90 to 90; got"),
+    ({"lat": 52.5, "lng": -180.5}, "'lng' must be from -180 to 180; got"),
     ({"lat": "52.5", "lng": 13.4}, "'lat' must be a number"),
     ({"lat": 52.5, "lng": 13.4, "ts": "2026-11-23 08:00:00"}, "ISO 8601 in UTC"),
     ({"lat": 52.5, "lng": 13.4, "ts": "2026-11-23T08:00:00+02:00"}, "ISO 8601 in UTC"),
     ({"lat": 52.5, "lng": 13.4, "ts": "2026-02-30T08:00:00Z"}, "not a real date"),
-    ({"lat": 52.5, "lng": 13.4, "speed": -1}, "'speed' must not be negative"),
+    ({"lat": 52.5, "lng": 13.4, "speed": -1}, "'speed' must be from 0 to 300; got -1"),
     ({"lat": 52.5, "lng": 13.4, "altitude": 30}, "unknown field(s) altitude"),
-    ({"lng": 13.4}, "'lat' is missing"),
+    ({"lng": 13.4}, "'lat' is required"),
+    ({"lat": 52.5, "lng": 13.4, "speed": 7.06e307}, "'speed' must be from 0 to 300; got 7.06E+307"),
+    ({"lat": 52.5, "lng": 13.4, "accuracy": 100000.01}, "'accuracy' must be from 0 to 100000"),
+    ({"lat": 52.5, "lng": 13.4, "ts": "1999-12-31T23:59:59Z"}, "years 2000 to 2099"),
 ])
 def test_a_bad_point_is_a_400_naming_it_and_nothing_is_queued(put_task, queue, now, bad_point, why):
     task_id = put_task()
@@ -152,7 +155,7 @@ def test_a_task_not_in_progress_is_refused_with_409_before_queueing(put_task, qu
 def test_an_unknown_task_is_a_404(tracking_stack, queue, now):
     status, body = post("no-such-task", {"points": points(now, [(1.0, 1.0)])})
 
-    assert status == 404 and "no-such-task" in body["error"]["message"]
+    assert (status, body["error"]) == (404, {"code": "NotFound", "message": "There is no task no-such-task."})
     assert queue.count() == 0
 
 
