@@ -13,9 +13,14 @@ from datetime import datetime, timezone
 def utc_ms(moment: datetime) -> str:
     """Milliseconds, fixed width: string order is time order (sort keys, GSI ranges)."""
     moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{_seconds(moment)}.{moment.microsecond // 1000:03d}Z"
 
 
 def utc_seconds(moment: datetime) -> str:
     """To the second, for what people read (token expiry, task windows)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _seconds(moment.astimezone(timezone.utc)) + "Z"
+
+
+def _seconds(m: datetime) -> str:
+    # Not strftime: glibc's %Y writes the year 207 as "207", which is no ISO 8601 date.
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"

@@ -17,7 +17,7 @@ from typing import Any
 from legwork_common.api import ROLES
 from legwork_common.clock import utc_seconds as iso
 from legwork_common.errors import ValidationFailed
-from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.paging import cursor_parts, keyset_cursor, parse_limit
 from legwork_common.validation import json_object
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -58,13 +58,13 @@ class NewUser:
         check_password(password)
         role = _string(body, "role", max_length=16)
         if role not in ROLES:
-            raise ValidationFailed(f"'role' must be one of {', '.join(ROLES)}; got {role!r}.")
+            raise ValidationFailed.one_of("role", ROLES, role)
         return cls(username=username, password=password, role=role)
 
 
 @dataclass(frozen=True)
 class Page:
-    """The query of GET /users: `limit` (1-100) and an opaque `cursor`."""
+    """The query of GET /users: `limit` (1-100) and a `cursor` (the last username of the previous page)."""
 
     limit: int
     start_key: dict | None
@@ -73,12 +73,12 @@ class Page:
     def parse(cls, query: dict[str, str]) -> "Page":
         limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
         cursor = query.get("cursor")
-        return cls(limit=limit, start_key=decode_cursor(cursor) if cursor else None)
+        return cls(limit=limit, start_key=decode_cursor(cursor) if cursor is not None else None)
 
 
 def check_username(username: str) -> None:
     """A 400 unless `username` is 3-32 of a-z 0-9 _ . - starting with a letter or digit."""
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         raise ValidationFailed(
             "'username' must be 3 to 32 characters: lower-case letters, digits, '_', '.' or '-',"
             f" starting with a letter or digit; got {username!r}."
@@ -111,24 +111,22 @@ def public_user(item: dict) -> dict:
 
 
 def encode_cursor(last_key: dict | None) -> str | None:
-    """An opaque cursor for the page after `last_key` (None when there is no next page)."""
-    return pack(last_key) if last_key else None
+    """The cursor of the page after `last_key`: its username (None when there is no next page)."""
+    return keyset_cursor(last_key["username"]) if last_key else None
 
 
 def decode_cursor(cursor: str) -> dict:
-    """The table key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    key = unpack(cursor)
-    if not (isinstance(key, dict) and set(key) == {"username"} and isinstance(key["username"], str) and key["username"]):
-        raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
-    return key
+    """The table key a cursor stands for (any username-shaped cursor is a position); else a 400."""
+    (username,) = cursor_parts(cursor, 1)
+    return {"username": username}
 
 
 def _string(body: dict, name: str, *, max_length: int) -> str:
     value = body.get(name)
     if value is None:
-        raise ValidationFailed(f"'{name}' is required.")
+        raise ValidationFailed.required(name, "a non-empty string")
     if not isinstance(value, str) or not value:
-        raise ValidationFailed(f"'{name}' must be a non-empty string.")
+        raise ValidationFailed.wrong_type(name, "a non-empty string", value)
     if len(value) > max_length:
-        raise ValidationFailed(f"'{name}' must have at most {max_length} characters.")
+        raise ValidationFailed.too_long(name, max_length, len(value))
     return value

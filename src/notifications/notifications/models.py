@@ -37,13 +37,15 @@ class StatusChange:
         The event source's filters already pass only status changes; this check keeps a
         widened filter from turning into duplicate messages.
         """
-        if event_name not in ("INSERT", "MODIFY") or not new or not new.get("status"):
+        # Images are the table's items; anything else is no status change (never a crash).
+        old = old if isinstance(old, dict) else None
+        if event_name not in ("INSERT", "MODIFY") or not isinstance(new, dict) or not new.get("status"):
             return None
         old_status = str((old or {}).get("status") or "") if event_name == "MODIFY" else ""
         new_status = str(new["status"])
         if old_status == new_status:
             return None
-        bonus = new.get("bonus") or {}
+        bonus = new.get("bonus") if isinstance(new.get("bonus"), dict) else {}
         return cls(
             task_id=str(new.get("taskId", "")),
             title=str(new.get("title", "")),

@@ -8,18 +8,17 @@ function (never trust only the gateway) and answer a 400 that names the field to
 """
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from legwork_common.clock import utc_ms as iso
 from legwork_common.errors import ValidationFailed
 from legwork_common.geo import path_length_m
-from legwork_common.paging import pack, parse_limit, unpack
-from legwork_common.validation import json_object
+from legwork_common.paging import cursor_parts, keyset_cursor, parse_limit
+from legwork_common.validation import BLANK, json_object, number_in_range
 
 NAME_MAX = 200
 WAYPOINTS_MIN, WAYPOINTS_MAX = 2, 1000
@@ -41,19 +40,23 @@ class NewRoute:
     def parse(cls, body: Any) -> "NewRoute":
         body = json_object(body, ("name", "waypoints"))
         name = body.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationFailed("'name' is required: a non-empty string.")
+        if name is None:
+            raise ValidationFailed.required("name", "a non-empty string")
+        if not isinstance(name, str) or not name.strip(BLANK):
+            raise ValidationFailed.wrong_type("name", "a string with more than spaces", name)
         if len(name) > NAME_MAX:
-            raise ValidationFailed(f"'name' must have at most {NAME_MAX} characters; it has {len(name)}.")
+            raise ValidationFailed.too_long("name", NAME_MAX, len(name))
         raw = body.get("waypoints")
+        if raw is None:
+            raise ValidationFailed.required("waypoints", "a list of {lat, lng} objects")
         if not isinstance(raw, list):
-            raise ValidationFailed("'waypoints' is required: a list of {lat, lng} objects.")
+            raise ValidationFailed.wrong_type("waypoints", "a list of {lat, lng} objects", raw)
         if not WAYPOINTS_MIN <= len(raw) <= WAYPOINTS_MAX:
             raise ValidationFailed(
                 f"'waypoints' must have {WAYPOINTS_MIN} to {WAYPOINTS_MAX} points; it has {len(raw)}."
             )
         points = tuple(_waypoint(point, index) for index, point in enumerate(raw))
-        return cls(name=name.strip(), waypoints=points)
+        return cls(name=name.strip(BLANK), waypoints=points)
 
     def length_m(self) -> Decimal:
         """Great-circle length along the waypoints, in metres, to 0.1 m."""
@@ -69,19 +72,7 @@ def _waypoint(point: Any, index: int) -> tuple[Decimal, Decimal]:
 
 
 def _coordinate(value: Any, field: str, bound: int) -> Decimal:
-    # bool is an int in Python, and JSON's `true` is no coordinate.
-    if value is None:
-        raise ValidationFailed(f"'{field}' is required.")
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValidationFailed(f"'{field}' must be a number.")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise ValidationFailed(f"'{field}' must be a finite number.") from None
-    if not number.is_finite() or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValidationFailed(f"'{field}' must be a finite number, not {value}.")
-    if not -bound <= number <= bound:
-        raise ValidationFailed(f"'{field}' must be between -{bound} and {bound}; got {number}.")
+    number = number_in_range(value, field, -bound, bound)
     # DynamoDB numbers hold 38 digits; a GPS coordinate needs no more than 10 decimals.
     return number.quantize(Decimal("1e-10")).normalize() if number.as_tuple().exponent < -10 else number
 
@@ -112,7 +103,7 @@ def route_summary(item: dict) -> dict:
 
 @dataclass(frozen=True)
 class Page:
-    """The query of GET /routes: `limit` (1-100) and an opaque `cursor`."""
+    """The query of GET /routes: `limit` (1-100) and a `cursor` (where the previous page ended)."""
 
     limit: int
     start_key: dict | None
@@ -124,22 +115,12 @@ class Page:
         return cls(limit=limit, start_key=decode_cursor(cursor) if cursor is not None else None)
 
 
-_CURSOR_KEYS = {"routeId", "listKey", "createdAt"}
-
-
 def encode_cursor(last_key: dict | None) -> str | None:
-    """An opaque cursor for the page after `last_key` (None when there is no next page)."""
-    return pack(last_key) if last_key else None
+    """`<createdAt>~<routeId>` of the page's last route (None when there is no next page)."""
+    return keyset_cursor(last_key["createdAt"], last_key["routeId"]) if last_key else None
 
 
 def decode_cursor(cursor: str) -> dict:
-    """The index key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    key = unpack(cursor)
-    if not (
-        isinstance(key, dict)
-        and set(key) == _CURSOR_KEYS
-        and all(isinstance(v, str) and v for v in key.values())
-        and key["listKey"] == LIST_KEY
-    ):
-        raise ValidationFailed("'cursor' is not valid: pass the nextCursor of the previous page unchanged.")
-    return key
+    """The `byCreatedAt` index key a cursor stands for (any cursor of that shape); else a 400."""
+    created_at, route_id = cursor_parts(cursor, 2)
+    return {"listKey": LIST_KEY, "createdAt": created_at, "routeId": route_id}

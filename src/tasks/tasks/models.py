@@ -10,7 +10,6 @@ Money never goes through a float: a bonus amount is a string in JSON ("12.50"), 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from typing import Any
 
 from legwork_common.clock import utc_ms as iso
 from legwork_common.clock import utc_seconds as iso_seconds
-from legwork_common.errors import ValidationFailed
-from legwork_common.paging import pack, parse_limit, unpack
-from legwork_common.validation import json_object
+from legwork_common.errors import InvalidCursor, ValidationFailed
+from legwork_common.paging import CURSOR_PART, CURSOR_SEPARATOR, cursor_parts, keyset_cursor, parse_limit
+from legwork_common.validation import BLANK, json_object
 from tasks.currencies import MINOR_UNITS
 
 STATUSES = ("open", "claimed", "in_progress", "completed", "cancelled")
@@ -30,10 +29,15 @@ ACTIVE_STATUSES = ("claimed", "in_progress")
 TITLE_MAX = 200
 ID_MAX = 64
 LIMIT_DEFAULT, LIMIT_MAX = 25, 100
-AMOUNT_PATTERN = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
-# ISO 8601 in UTC only: a trailing Z or +00:00, seconds required, fractions allowed.
-UTC_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$")
+# The patterns of swagger.yaml (TaskBonus, TaskWindow), checked again here; a test holds them equal.
+# A positive amount, at most 10 digits before the point and 2 after, no sign, no leading zeros.
+AMOUNT_PATTERN = re.compile(r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$")
+WHOLE_AMOUNT_PATTERN = re.compile(r"^[1-9][0-9]{0,9}$")  # currencies without minor units (JPY)
+# ISO 8601 in UTC, years 2000 to 2099: a trailing Z or +00:00, seconds required, fractions allowed.
+UTC_PATTERN = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                         r"(\.[0-9]{1,6})?(Z|\+00:00)$")
+# A listing's cursor: the segment, alone or with the range key and task id where the page ended.
+CURSOR_PATTERN = re.compile(rf"^[0-9]({CURSOR_SEPARATOR}{CURSOR_PART}{CURSOR_SEPARATOR}{CURSOR_PART})?$")
 TASK_FIELDS = ("taskId", "routeId", "title", "bonus", "window", "status", "assigneeId", "assigneeName",
                "createdBy", "createdAt", "claimedAt", "startedAt", "completedAt", "cancelledAt", "cancelledBy", "updatedAt",
                "version")
@@ -41,7 +45,7 @@ TASK_FIELDS = ("taskId", "routeId", "title", "bonus", "window", "status", "assig
 
 @dataclass(frozen=True)
 class Bonus:
-    """A positive amount in an active ISO 4217 currency, with no more decimals than it has."""
+    """A positive amount in an active ISO 4217 currency, with no more decimals than it has (2 at most)."""
 
     amount: Decimal
     currency: str
@@ -49,32 +53,23 @@ class Bonus:
     @classmethod
     def parse(cls, raw: Any) -> "Bonus":
         json_object(raw, ("amount", "currency"), field="bonus")
+        currency = raw.get("currency")
+        if currency is None:
+            raise ValidationFailed.required("bonus.currency", "an active ISO 4217 code such as EUR")
+        if not isinstance(currency, str) or currency not in MINOR_UNITS:
+            raise ValidationFailed.wrong_type("bonus.currency", "an active ISO 4217 code such as EUR", currency)
         amount_text = raw.get("amount")
         if amount_text is None:
-            raise ValidationFailed("'bonus.amount' is required: a decimal string such as \"12.50\".")
+            raise ValidationFailed.required("bonus.amount", 'a decimal string such as "12.50"')
         if not isinstance(amount_text, str):
-            raise ValidationFailed(
-                "'bonus.amount' must be a string such as \"12.50\" (money is never sent as a JSON number)."
-            )
-        if not AMOUNT_PATTERN.match(amount_text):
-            raise ValidationFailed(
-                f"'bonus.amount' must be a decimal with at most 10 digits before the point and 2 after, "
-                f"without sign or leading zeros, such as \"12.50\"; got {amount_text!r}."
-            )
-        amount = Decimal(amount_text)
-        if amount <= 0:
-            raise ValidationFailed(f"'bonus.amount' must be more than zero; got {amount_text!r}.")
-        currency = raw.get("currency")
-        if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
-            raise ValidationFailed(f"'bonus.currency' must be an ISO 4217 code of 3 capital letters; got {currency!r}.")
-        if currency not in MINOR_UNITS:
-            raise ValidationFailed(f"'bonus.currency' {currency!r} is not an active ISO 4217 currency.")
+            raise ValidationFailed.wrong_type(
+                "bonus.amount", 'a string such as "12.50" (money is never sent as a JSON number)', amount_text)
         digits = min(2, MINOR_UNITS[currency])
-        if -amount.as_tuple().exponent > digits:
-            raise ValidationFailed(
-                f"'bonus.amount' has too many decimals for {currency}: at most {digits}; got {amount_text!r}."
-            )
-        return cls(amount=amount.quantize(Decimal(1).scaleb(-digits)), currency=currency)
+        if not (WHOLE_AMOUNT_PATTERN if digits == 0 else AMOUNT_PATTERN).fullmatch(amount_text):
+            raise ValidationFailed.wrong_type(
+                "bonus.amount", f"more than zero, with at most 10 digits before the point and {digits} after it "
+                f"for {currency}, without sign or leading zeros", amount_text)
+        return cls(amount=Decimal(amount_text).quantize(Decimal(1).scaleb(-digits)), currency=currency)
 
     def as_item(self) -> dict:
         """As stored and shown: the amount as a string with the currency's decimals ("12.50")."""
@@ -116,27 +111,34 @@ class NewTask:
     def parse(cls, body: Any) -> "NewTask":
         body = json_object(body, ("routeId", "title", "bonus", "window"))
         route_id = body.get("routeId")
-        if not isinstance(route_id, str) or not route_id or len(route_id) > ID_MAX:
-            raise ValidationFailed(f"'routeId' is required: the id of an existing route (1 to {ID_MAX} characters).")
+        if route_id is None:
+            raise ValidationFailed.required("routeId", "the id of an existing route")
+        if not isinstance(route_id, str) or not route_id:
+            raise ValidationFailed.wrong_type("routeId", "the id of an existing route", route_id)
+        if len(route_id) > ID_MAX:
+            raise ValidationFailed.too_long("routeId", ID_MAX, len(route_id))
         title = body.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise ValidationFailed("'title' is required: a non-empty string.")
+        if title is None:
+            raise ValidationFailed.required("title", "a non-empty string")
+        if not isinstance(title, str) or not title.strip(BLANK):
+            raise ValidationFailed.wrong_type("title", "a string with more than spaces", title)
         if len(title) > TITLE_MAX:
-            raise ValidationFailed(f"'title' must have at most {TITLE_MAX} characters; it has {len(title)}.")
+            raise ValidationFailed.too_long("title", TITLE_MAX, len(title))
         if body.get("bonus") is None:
-            raise ValidationFailed("'bonus' is required: {amount, currency}.")
+            raise ValidationFailed.required("bonus", "{amount, currency}")
         if body.get("window") is None:
-            raise ValidationFailed("'window' is required: {start, end} in ISO 8601 UTC.")
-        return cls(route_id=route_id, title=title.strip(), bonus=Bonus.parse(body["bonus"]),
+            raise ValidationFailed.required("window", "{start, end} in ISO 8601 UTC")
+        return cls(route_id=route_id, title=title.strip(BLANK), bonus=Bonus.parse(body["bonus"]),
                    window=Window.parse(body["window"]))
 
 
 def parse_utc(value: Any, field: str) -> datetime:
-    """A UTC moment from ISO 8601 text ending in Z or +00:00, or a 400 naming `field`."""
-    if not isinstance(value, str) or not UTC_PATTERN.match(value):
-        raise ValidationFailed(
-            f"'{field}' must be an ISO 8601 UTC date-time such as 2026-11-23T09:00:00Z; got {value!r}."
-        )
+    """A UTC moment from ISO 8601 text ending in Z or +00:00 (years 2000-2099), or a 400 naming `field`."""
+    if value is None:
+        raise ValidationFailed.required(field, "an ISO 8601 UTC date-time such as 2026-11-23T09:00:00Z")
+    if not isinstance(value, str) or not UTC_PATTERN.fullmatch(value):
+        raise ValidationFailed.wrong_type(
+            field, "an ISO 8601 UTC date-time from the years 2000 to 2099, such as 2026-11-23T09:00:00Z", value)
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:
@@ -176,14 +178,13 @@ class Segment:
     status: str | None = None  # for byAssignee: the status the range key must equal
 
     @property
-    def key_names(self) -> set[str]:
-        range_name = "createdAt" if self.index == "byStatus" else "status"
-        return {"taskId", self.hash_name, range_name}
+    def range_name(self) -> str:
+        return "createdAt" if self.index == "byStatus" else "status"
 
 
 @dataclass(frozen=True)
 class TaskQuery:
-    """The query of GET /tasks: an optional `status`, `limit` (1-100) and an opaque `cursor`."""
+    """The query of GET /tasks: an optional `status`, `limit` (1-100) and a `cursor`."""
 
     status: str | None
     limit: int
@@ -193,11 +194,11 @@ class TaskQuery:
     def parse(cls, query: dict[str, str]) -> "TaskQuery":
         status = query.get("status")
         if status is not None and status not in STATUSES:
-            raise ValidationFailed(f"'status' must be one of {', '.join(STATUSES)}; got {status!r}.")
+            raise ValidationFailed.one_of("status", STATUSES, status)
         limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
         cursor = query.get("cursor")
-        if cursor is not None and not cursor:
-            raise ValidationFailed("'cursor' is empty: pass the nextCursor of the previous page, or no cursor.")
+        if cursor is not None:
+            decode_cursor(cursor, [])  # its shape now; its meaning once the listing is known
         return cls(status=status, limit=limit, cursor=cursor)
 
 
@@ -217,38 +218,29 @@ def listing_segments(role: str, user_id: str, status: str | None) -> list[Segmen
     return [Segment("byStatus", "status", "open"), Segment("byAssignee", "assigneeId", user_id)]
 
 
-def _signature(segments: list[Segment]) -> str:
-    # Ties a cursor to the listing it came from: another filter or caller cannot reuse it.
-    text = "|".join(f"{s.index}:{s.hash_value}:{s.status or ''}" for s in segments)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def encode_cursor(segments: list[Segment], position: int, last_key: dict | None) -> str:
-    """An opaque cursor: which segment to continue in, and from which index key."""
-    return pack({"q": _signature(segments), "s": position, "k": last_key})
+    """`<segment>` (start of that segment) or `<segment>~<range key>~<taskId>` (after that task)."""
+    if last_key is None:
+        return keyset_cursor(str(position))
+    segment = segments[position]
+    return keyset_cursor(str(position), last_key[segment.range_name], last_key["taskId"])
 
 
 def decode_cursor(cursor: str, segments: list[Segment]) -> tuple[int, dict | None]:
-    """(segment position, ExclusiveStartKey) of a cursor, or a 400 when it is not one of ours."""
-    refusal = ValidationFailed("'cursor' is not valid for this listing: pass the nextCursor of the previous "
-                               "page unchanged, with the same status filter.")
-    document = unpack(cursor)
-    if not isinstance(document, dict) or set(document) != {"q", "s", "k"} or document["q"] != _signature(segments):
-        raise refusal
-    position, key = document["s"], document["k"]
-    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(segments):
-        raise refusal
-    if key is None:
-        return position, None
-    segment = segments[position]
-    if not (
-        isinstance(key, dict)
-        and set(key) == segment.key_names
-        and all(isinstance(v, str) and v for v in key.values())
-        and key[segment.hash_name] == segment.hash_value
-        and (segment.status is None or key.get("status") == segment.status)
-    ):
-        raise refusal
-    return position, key
+    """(segment position, ExclusiveStartKey) of a cursor; a 400 when it is not of that shape.
 
-
+    Any cursor of the shape is a position: the key's partition is the segment's own (a
+    cursor never reaches another courier's tasks), and a position past the last segment is
+    the end of the listing.
+    """
+    if not CURSOR_PATTERN.fullmatch(cursor):
+        raise InvalidCursor()
+    position, *key = cursor_parts(cursor, 1 if CURSOR_SEPARATOR not in cursor else 3)
+    index = int(position)
+    if not key or index >= len(segments):
+        return index, None
+    segment = segments[index]
+    range_value, task_id = key
+    if segment.status is not None:
+        range_value = segment.status  # the key condition pins the range key: the start key must match it
+    return index, {"taskId": task_id, segment.hash_name: segment.hash_value, segment.range_name: range_value}

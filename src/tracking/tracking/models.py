@@ -31,7 +31,8 @@ from typing import Any
 
 from legwork_common.clock import utc_ms as format_utc
 from legwork_common.errors import ValidationFailed
-from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.paging import cursor_parts, keyset_cursor, parse_limit
+from legwork_common.validation import json_object, number_in_range
 
 MAX_POINTS = 100
 CHUNK_SPAN = timedelta(minutes=15)  # the most time one stored item covers (a reader looks this far back)
@@ -40,10 +41,16 @@ MESSAGE_VERSION = 1
 POINT_FIELDS = ("lat", "lng", "ts", "accuracy", "speed")
 TRACK_LIMIT_DEFAULT, TRACK_LIMIT_MAX = 200, 1000
 
+# The ranges of swagger.yaml's TrackingPointInput (a test holds them equal). A phone's
+# horizontal accuracy is metres to a few kilometres (cell towers); 100 km is no fix at all.
+# 300 m/s is an airliner's speed: no courier goes faster.
+ACCURACY_MAX = 100_000
+SPEED_MAX = 300
 _COORD = Decimal("0.0000001")
 _METRIC = Decimal("0.01")
-# ISO 8601 date and time with an explicit UTC designator (Z or +00:00).
-_TS_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|[+-]00:?00)$")
+# ISO 8601 date and time in UTC (Z or +00:00), years 2000 to 2099: swagger.yaml's `pattern` of `ts`.
+TS_PATTERN = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                        r"(\.[0-9]{1,9})?(Z|[+-]00:00)$")
 
 
 class PoisonMessage(Exception):
@@ -157,76 +164,61 @@ class QueuedBatch:
 def parse_positions(
     body: Any,
     *,
-    now: datetime,
+    now: datetime | None,
     max_skew: timedelta = timedelta(minutes=2),
     not_before: datetime | None = None,
 ) -> list[Point]:
     """The points of a POST /tasks/{taskId}/positions body, or a 400 naming the first bad one.
 
-    `now + max_skew` bounds timestamps from a phone whose clock runs ahead; `not_before`
-    (the task's start) refuses points from before the courier started.
+    `now + max_skew` bounds timestamps from a phone whose clock runs ahead (`now=None`
+    checks the shape only); `not_before` (the task's start) refuses points from before the
+    courier started.
     """
-    if not isinstance(body, dict):
-        raise ValidationFailed('The request body must be a JSON object: {"points": [{lat, lng, ts}, …]}.')
-    unknown = sorted(set(body) - {"points"})
-    if unknown:
-        raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; the body holds only 'points'.")
+    body = json_object(body, ("points",))
     raw_points = body.get("points")
+    if raw_points is None:
+        raise ValidationFailed.required("points", f"a list of 1 to {MAX_POINTS} points {{lat, lng, ts}}")
     if not isinstance(raw_points, list) or not 1 <= len(raw_points) <= MAX_POINTS:
-        raise ValidationFailed(f"'points' must be a list of 1 to {MAX_POINTS} points; send longer recordings in several batches.")
-    latest = now + max_skew
+        raise ValidationFailed.wrong_type(
+            "points", f"a list of 1 to {MAX_POINTS} points (send longer recordings in several batches)",
+            raw_points if not isinstance(raw_points, list) else f"{len(raw_points)} points")
+    latest = None if now is None else now + max_skew
     return [_parse_point(raw, i, latest=latest, not_before=not_before) for i, raw in enumerate(raw_points)]
 
 
-def _parse_point(raw: Any, index: int, *, latest: datetime, not_before: datetime | None) -> Point:
-    def bad(why: str) -> ValidationFailed:
-        return ValidationFailed(f"Point {index} (points[{index}]) is refused: {why}. Nothing of this batch was accepted.")
-
-    if not isinstance(raw, dict):
-        raise bad("it must be an object {lat, lng, ts, accuracy?, speed?}")
-    unknown = sorted(set(raw) - set(POINT_FIELDS))
-    if unknown:
-        raise bad(f"unknown field(s) {', '.join(unknown)}")
-    for name in ("lat", "lng", "ts"):
-        if name not in raw:
-            raise bad(f"'{name}' is missing")
-    lat = _number(raw["lat"], "lat", bad)
-    lng = _number(raw["lng"], "lng", bad)
-    if not -90 <= lat <= 90:
-        raise bad(f"'lat' must be between -90 and 90; got {raw['lat']}")
-    if not -180 <= lng <= 180:
-        raise bad(f"'lng' must be between -180 and 180; got {raw['lng']}")
-    metrics: dict[str, Decimal | None] = {}
-    for name in ("accuracy", "speed"):
-        value = raw.get(name)
-        if value is None:
-            metrics[name] = None
-            continue
-        number = _number(value, name, bad)
-        if number < 0:
-            raise bad(f"'{name}' must not be negative; got {value}")
-        metrics[name] = number.quantize(_METRIC)
-    if not isinstance(raw["ts"], str):
-        raise bad("'ts' must be an ISO 8601 UTC string such as 2026-11-23T08:00:00Z")
+def _parse_point(raw: Any, index: int, *, latest: datetime | None, not_before: datetime | None) -> Point:
     try:
-        at = parse_utc(raw["ts"])
+        return _point(raw, latest=latest, not_before=not_before)
+    except ValidationFailed as refusal:
+        raise ValidationFailed(f"Point {index} (points[{index}]) is refused: {refusal.message} "
+                               "Nothing of this batch was accepted.") from None
+
+
+def _point(raw: Any, *, latest: datetime | None, not_before: datetime | None) -> Point:
+    raw = json_object(raw, POINT_FIELDS, field="point")
+    lat = number_in_range(raw.get("lat"), "lat", -90, 90)
+    lng = number_in_range(raw.get("lng"), "lng", -180, 180)
+    accuracy = _optional(raw.get("accuracy"), "accuracy", ACCURACY_MAX)
+    speed = _optional(raw.get("speed"), "speed", SPEED_MAX)
+    ts = raw.get("ts")
+    if ts is None:
+        raise ValidationFailed.required("ts", "an ISO 8601 UTC date-time such as 2026-11-23T08:00:00Z")
+    if not isinstance(ts, str):
+        raise ValidationFailed.wrong_type("ts", "an ISO 8601 UTC date-time such as 2026-11-23T08:00:00Z", ts)
+    try:
+        at = parse_utc(ts)
     except ValueError as exc:
-        raise bad(str(exc)) from None
-    if at > latest:
-        raise bad(f"'ts' {raw['ts']} is in the future (more than the allowed clock skew ahead); check the phone's clock")
+        raise ValidationFailed(f"{exc}.") from None
+    if latest is not None and at > latest:
+        raise ValidationFailed(f"'ts' {ts} is in the future (more than the allowed clock skew ahead); "
+                               "check the phone's clock.")
     if not_before is not None and at < not_before:
-        raise bad(f"'ts' {raw['ts']} is before the task started ({format_utc(not_before)})")
-    return Point(lat=lat.quantize(_COORD), lng=lng.quantize(_COORD), ts=format_utc(at),
-                 accuracy=metrics["accuracy"], speed=metrics["speed"])
+        raise ValidationFailed(f"'ts' {ts} is before the task started ({format_utc(not_before)}).")
+    return Point(lat=lat.quantize(_COORD), lng=lng.quantize(_COORD), ts=format_utc(at), accuracy=accuracy, speed=speed)
 
 
-def _number(value: Any, name: str, bad) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise bad(f"'{name}' must be a number; got {json.dumps(value, default=str)}")
-    number = Decimal(str(value))
-    if not number.is_finite():
-        raise bad(f"'{name}' must be a finite number")
-    return number
+def _optional(value: Any, name: str, maximum: int) -> Decimal | None:
+    return None if value is None else number_in_range(value, name, 0, maximum).quantize(_METRIC)
 
 
 def _coordinate(value: Decimal, low: int, high: int) -> Decimal:
@@ -247,10 +239,11 @@ def _optional_metric(value: Any) -> Decimal | None:
 # -- time ----------------------------------------------------------------------------------
 def parse_utc(text: str) -> datetime:
     """An aware UTC datetime from ISO 8601 with Z or +00:00; ValueError says what is wrong."""
-    match = _TS_PATTERN.match(text)
+    match = TS_PATTERN.fullmatch(text)
     if not match:
-        raise ValueError(f"'ts' must be ISO 8601 in UTC such as 2026-11-23T08:00:00Z; got {text!r}")
-    head, frac = match.group(1), match.group(2) or ""
+        raise ValueError(f"'ts' must be ISO 8601 in UTC from the years 2000 to 2099, such as "
+                         f"2026-11-23T08:00:00Z; got {text!r}")
+    head, frac = text[:19], (match.group(4) or "")[1:]
     try:
         at = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -314,7 +307,7 @@ def _stored(value: Any) -> Decimal | None:
 # -- paging --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrackPage:
-    """The query of GET /tasks/{taskId}/track: `limit` and an opaque `cursor`."""
+    """The query of GET /tasks/{taskId}/track: `limit` and a `cursor` (where the previous page ended)."""
 
     limit: int
     after: str | None  # the sort key of the last point of the previous page
@@ -323,22 +316,19 @@ class TrackPage:
     def parse(cls, query: dict[str, str], task_id: str) -> "TrackPage":
         limit = parse_limit(query.get("limit"), default=TRACK_LIMIT_DEFAULT, maximum=TRACK_LIMIT_MAX)
         cursor = query.get("cursor")
-        return cls(limit=limit, after=decode_cursor(cursor, task_id) if cursor is not None else None)
+        return cls(limit=limit, after=decode_cursor(cursor) if cursor is not None else None)
 
 
-_SORT_KEY = re.compile(r"^PT#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{16}$")
+def encode_cursor(sort_key: str | None) -> str | None:
+    """`<ts>~<digest>` of the page's last point (None: no next page)."""
+    if not sort_key:
+        return None
+    _, ts, digest = sort_key.split("#")
+    return keyset_cursor(ts, digest)
 
 
-def encode_cursor(task_id: str, sort_key: str | None) -> str | None:
-    """An opaque cursor for the page after `sort_key` of this task (None: no next page)."""
-    return pack({"t": task_id, "k": sort_key}) if sort_key else None
-
-
-def decode_cursor(cursor: str, task_id: str) -> str:
-    """The sort key a cursor stands for, or a 400 telling the caller to pass it unchanged."""
-    doc = unpack(cursor)
-    valid = (isinstance(doc, dict) and set(doc) == {"t", "k"} and doc["t"] == task_id
-             and isinstance(doc["k"], str) and _SORT_KEY.match(doc["k"]))
-    if not valid:
-        raise ValidationFailed("'cursor' is not valid for this track: pass the nextCursor of the previous page unchanged.")
-    return doc["k"]
+def decode_cursor(cursor: str) -> str:
+    """The sort key after which the page starts (any cursor of the shape: points after that
+    time, in this task's partition); a 400 when it is not of that shape."""
+    ts, digest = cursor_parts(cursor, 2)
+    return f"PT#{ts}#{digest}"

@@ -136,8 +136,8 @@ def test_couriers_may_not_list_users(auth_stack):
     ({"limit": "0"}, "'limit' must be a whole number from 1 to 100"),
     ({"limit": "101"}, "'limit' must be a whole number from 1 to 100"),
     ({"limit": "ten"}, "'limit' must be a whole number from 1 to 100"),
-    ({"cursor": "not-a-cursor"}, "'cursor' is not valid"),
-    ({"cursor": "eyJ0YXNrSWQiOiJ4In0"}, "'cursor' is not valid"),  # {"taskId":"x"}
+    ({"cursor": "not a cursor"}, "'cursor' is not valid"),
+    ({"cursor": "a~b"}, "'cursor' is not valid"),  # two key values: not a username
 ])
 def test_a_bad_limit_or_cursor_is_a_400(auth_stack, query, fragment):
     status, body = call(handlers.list_users, "GET", "/users", query=query, caller=ADMIN)

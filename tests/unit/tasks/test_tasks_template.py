@@ -96,9 +96,29 @@ def test_request_schemas_are_strict(merged_template):
     assert schemas["RouteCreateRequest"]["properties"]["waypoints"]["minItems"] == 2
     assert schemas["RouteWaypoint"]["properties"]["lat"] == {"type": "number", "minimum": -90, "maximum": 90}
     assert schemas["RouteWaypoint"]["properties"]["lng"] == {"type": "number", "minimum": -180, "maximum": 180}
+    from tasks.models import AMOUNT_PATTERN, UTC_PATTERN, WHOLE_AMOUNT_PATTERN
+
     amount = schemas["TaskBonus"]["properties"]["amount"]
-    assert amount["type"] == "string" and amount["pattern"] == r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$"
-    assert schemas["TaskBonus"]["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
+    assert amount["type"] == "string" and amount["pattern"] == AMOUNT_PATTERN.pattern
+    assert schemas["TaskBonus"]["anyOf"][0]["properties"]["amount"]["pattern"] == WHOLE_AMOUNT_PATTERN.pattern
+    assert schemas["TaskWindow"]["properties"]["start"]["pattern"] == UTC_PATTERN.pattern
+    assert schemas["TaskWindow"]["properties"]["end"]["pattern"] == UTC_PATTERN.pattern
+
+
+def test_cursor_and_timestamp_patterns_are_the_models_own(merged_template):
+    """What swagger.yaml states as a pattern is the regular expression the function applies."""
+    from legwork_common.paging import cursor_pattern
+    from tasks.models import CURSOR_PATTERN
+    from tracking.models import TS_PATTERN
+
+    body = merged_template["Resources"]["Api"]["Properties"]["DefinitionBody"]
+    cursors = {path: next(p["schema"]["pattern"] for p in body["paths"][path]["get"]["parameters"]
+                          if p["name"] == "cursor")
+               for path in ("/users", "/routes", "/tasks", "/tasks/{taskId}/track")}
+    assert cursors == {"/users": cursor_pattern(1), "/routes": cursor_pattern(2), "/tasks": CURSOR_PATTERN.pattern,
+                       "/tasks/{taskId}/track": cursor_pattern(2)}
+    point = body["components"]["schemas"]["TrackingPointInput"]["properties"]
+    assert point["ts"]["pattern"] == TS_PATTERN.pattern
 
 
 def test_the_notifier_gets_only_status_changes_and_never_loses_a_failure(merged_template):
