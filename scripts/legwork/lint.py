@@ -98,7 +98,13 @@ def openapi_problems(document: dict) -> list[str]:
     Each error is reported at its deepest cause (a `oneOf` over "schema or $ref" would
     otherwise only say that the whole schema is wrong).
     """
+    import os
+
     from openapi_spec_validator import OpenAPIV30SpecValidator
+
+    # The Python backend: with jsonschema-rs installed (schemathesis brings it) the validator
+    # would switch to it by itself, and its errors carry no causes to find the deepest of.
+    os.environ["OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"] = "jsonschema"
 
     def deepest(error: Any) -> Any:
         causes = list(error.context or [])
