@@ -119,12 +119,22 @@ class NotAssignee(Forbidden):
 
 
 class NotFound(ApiError):
-    """`There is no task t-1.`: `kind` is the resource's name in the singular."""
+    """`There is no task t-1.`: `kind` is the resource's name in the singular; `hint` what to
+    check (`There is no report r-1 (its id is the period, such as week-2026-11-23).`)."""
 
     status, code = 404, "NotFound"
 
-    def __init__(self, kind: str, ident: str) -> None:
-        super().__init__(f"There is no {kind} {ident}.")
+    def __init__(self, kind: str, ident: str, hint: str | None = None) -> None:
+        super().__init__(f"There is no {kind} {ident}" + (f" ({hint})." if hint else "."))
+
+
+class LinkNotFound(NotFound):
+    """A share link nobody issued: the token is not repeated (it may be a typo of a secret)."""
+
+    code = "LinkNotFound"
+
+    def __init__(self) -> None:
+        ApiError.__init__(self, "There is no such link: check that it was copied whole.")
 
 
 class Conflict(ApiError):
@@ -168,6 +178,18 @@ class Busy(Conflict):
 
 class Gone(ApiError):
     status, code = 410, "Gone"
+
+
+class LinkRevoked(Gone):
+    code = "LinkRevoked"
+
+
+class LinkExpired(Gone):
+    code = "LinkExpired"
+
+
+class FileGone(Gone):
+    code = "FileGone"
 
 
 class PayloadTooLarge(ApiError):

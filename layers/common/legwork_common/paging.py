@@ -17,6 +17,7 @@ so a cursor can move a caller within what they may list, never outside it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from legwork_common.errors import InvalidCursor, ValidationFailed
 
@@ -54,3 +55,36 @@ def cursor_parts(cursor: str, parts: int) -> list[str]:
     if len(values) != parts or not all(_PART.fullmatch(value) for value in values):
         raise InvalidCursor()
     return values
+
+
+@dataclass(frozen=True)
+class NewestFirst:
+    """The query of a listing newest first on an index whose range key is `createdAt`:
+    `limit`, and `after` = (createdAt, id) of the previous page's last item (cursor
+    `<createdAt>~<id>`, the swagger pattern `cursor_pattern(2)`).
+
+        >>> page = NewestFirst.parse(query, default=25, maximum=100)
+        >>> items, last = table.page(limit=page.limit, start_key=page.start_key("fileId", {"ownerId": me}))
+        >>> NewestFirst.cursor(last, "fileId")
+    """
+
+    limit: int
+    after: tuple[str, str] | None
+
+    @classmethod
+    def parse(cls, query: dict, *, default: int, maximum: int) -> "NewestFirst":
+        limit = parse_limit(query.get("limit"), default=default, maximum=maximum)
+        raw = query.get("cursor")
+        return cls(limit, None if raw is None else tuple(cursor_parts(raw, 2)))  # type: ignore[arg-type]
+
+    def start_key(self, id_name: str, partition: dict[str, str]) -> dict | None:
+        """The ExclusiveStartKey: the listing's own partition (never the caller's say), the cursor's position."""
+        if self.after is None:
+            return None
+        created_at, ident = self.after
+        return {**partition, "createdAt": created_at, id_name: ident}
+
+    @staticmethod
+    def cursor(last_key: dict | None, id_name: str) -> str | None:
+        """The cursor of the page after `last_key` (None: no next page)."""
+        return keyset_cursor(last_key["createdAt"], last_key[id_name]) if last_key else None

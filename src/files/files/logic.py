@@ -20,10 +20,12 @@ from aws_lambda_powertools import Logger
 
 from files import models
 from files.dal import FilesTable, LinksTable, Storage
-from files.models import LinkRequest, NewDocument, Page
+from files.models import LinkRequest, NewDocument
 from legwork_common.api import Caller
 from legwork_common.clock import utc_ms, utc_seconds
-from legwork_common.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from legwork_common.errors import (
+    FileGone, Forbidden, LinkExpired, LinkNotFound, LinkRevoked, NotFound, ValidationFailed, WrongState,
+)
 
 logger = Logger(child=True)
 Clock = Callable[[], datetime]
@@ -67,9 +69,11 @@ class FilesService:
         owner = query.get("ownerId")
         if owner and owner != caller.user_id and caller.role not in STAFF:
             raise Forbidden("Only admin or manager may list another user's files; leave out 'ownerId'.")
-        page = Page.parse(query, ("fileId", "ownerId", "createdAt"))
-        items, last = self.files.page_by_owner(owner or caller.user_id, limit=page.limit, start_key=page.start_key)
-        return {"items": [models.public_file(i) for i in items], "nextCursor": models.next_cursor(last)}
+        page = models.page(query)
+        owner_id = owner or caller.user_id
+        items, last = self.files.page_by_owner(owner_id, limit=page.limit,
+                                               start_key=page.start_key("fileId", {"ownerId": owner_id}))
+        return {"items": [models.public_file(i) for i in items], "nextCursor": page.cursor(last, "fileId")}
 
     def object_created(self, key: str, *, size: int | None, version_id: str | None) -> str:
         """Complete the record of an uploaded document from its bytes: `ready`, or `rejected` and deleted."""
@@ -114,7 +118,7 @@ class FilesService:
     def _readable(self, file_id: str, caller: Caller) -> dict:
         record = self.files.get(file_id)
         if record is None:
-            raise NotFound(f"No file {file_id}.")
+            raise NotFound("file", file_id)
         if record["ownerId"] != caller.user_id and caller.role not in STAFF:
             raise Forbidden("Only the file's owner, an admin or a manager may share it or see its links.")
         return record
@@ -123,7 +127,7 @@ class FilesService:
     def create_link(self, file_id: str, request: LinkRequest, caller: Caller, base_url: str) -> dict:
         record = self._readable(file_id, caller)
         if record["status"] != "ready":
-            raise Conflict(f"File {file_id} is {record['status']}; only a file whose upload is complete can be shared.")
+            raise WrongState("file", file_id, record["status"], "share it", ("ready",), "its upload must be complete")
         token = models.new_token()
         item = models.new_link_item(token, file_id=file_id, created_by=caller.user_id, now=self.clock(),
                                     expires_in=request.expires_in)
@@ -133,19 +137,20 @@ class FilesService:
 
     def list_links(self, file_id: str, caller: Caller, query: dict) -> dict:
         self._readable(file_id, caller)
-        page = Page.parse(query, ("tokenHash", "fileId", "createdAt"))
-        items, last = self.links.page_by_file(file_id, limit=page.limit, start_key=page.start_key)
+        page = models.page(query)
+        items, last = self.links.page_by_file(file_id, limit=page.limit,
+                                              start_key=page.start_key("tokenHash", {"fileId": file_id}))
         now = self.clock()
         # The cursor carries the hash of the last link: not a token, useless as a link.
-        return {"items": [models.public_link(i, now) for i in items], "nextCursor": models.next_cursor(last)}
+        return {"items": [models.public_link(i, now) for i in items], "nextCursor": page.cursor(last, "tokenHash")}
 
     def _link(self, token: str) -> dict:
         if not models.plausible_token(token):
-            raise NotFound("No such link: check that it was copied whole.", code="LinkNotFound")
+            raise LinkNotFound()
         hashed = models.token_hash(token)
         item = self.links.get(hashed)
         if item is None or not models.same_hash(item["tokenHash"], hashed):
-            raise NotFound("No such link: check that it was copied whole.", code="LinkNotFound")
+            raise LinkNotFound()
         return item
 
     def revoke(self, token: str, caller: Caller) -> None:
@@ -163,13 +168,12 @@ class FilesService:
         now = self.clock()
         state = models.link_state(item, now)
         if state == "revoked":
-            raise Gone("This link was revoked; ask whoever shared it for a new one.", code="LinkRevoked")
+            raise LinkRevoked("This link was revoked; ask whoever shared it for a new one.")
         if state == "expired":
-            raise Gone(f"This link expired at {item['expiresAt']}; ask whoever shared it for a new one.",
-                       code="LinkExpired")
+            raise LinkExpired(f"This link expired at {item['expiresAt']}; ask whoever shared it for a new one.")
         record = self.files.get(item["fileId"])
         if record is None or record.get("status") != "ready":
-            raise Gone("The file behind this link is no longer available.", code="FileGone")
+            raise FileGone("The file behind this link is no longer available.")
         name = record.get("name") or record["key"].rsplit("/", 1)[-1]
         return self.storage.presigned_get(record["key"], disposition=models.content_disposition(name),
                                           content_type=record.get("contentType", "application/octet-stream"),

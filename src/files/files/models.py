@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from legwork_common.clock import utc_ms, utc_seconds
 from legwork_common.errors import ValidationFailed
-from legwork_common.paging import pack, parse_limit, unpack
-from legwork_common.validation import json_object
+from legwork_common.paging import NewestFirst
+from legwork_common.validation import BLANK, json_object
 
 # What POST /files accepts: documents and photos, by the type the bytes must prove.
 DOCUMENT_TYPES = {
@@ -73,14 +73,14 @@ class NewDocument:
     def parse(cls, body: Any) -> "NewDocument":
         body = json_object(body, ("name", "contentType", "size"))
         name = body.get("name")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name.strip(BLANK):
             raise ValidationFailed("'name' is required: the file's name, such as \"delivery-note.pdf\".")
         if len(name) > NAME_MAX:
             raise ValidationFailed(f"'name' must have at most {NAME_MAX} characters; it has {len(name)}.")
         if _UNSAFE_NAME.search(name):
             raise ValidationFailed("'name' must not contain slashes, quotes or control characters.")
         content_type = body.get("contentType")
-        if content_type not in DOCUMENT_TYPES:
+        if not isinstance(content_type, str) or content_type not in DOCUMENT_TYPES:  # a list is unhashable
             raise ValidationFailed(f"'contentType' must be one of {', '.join(DOCUMENT_TYPES)}; got {content_type!r}.")
         size = body.get("size")
         if size is not None:
@@ -89,7 +89,7 @@ class NewDocument:
             size = _whole(size)
             if not 1 <= size <= MAX_DOCUMENT_BYTES:
                 raise ValidationFailed(f"'size' must be from 1 to {MAX_DOCUMENT_BYTES} bytes (20 MB); got {size}.")
-        return cls(name.strip(), content_type, size)
+        return cls(name.strip(BLANK), content_type, size)
 
 
 def document_key(owner_id: str, file_id: str) -> str:
@@ -184,22 +184,6 @@ def public_link(item: dict, now: datetime) -> dict:
 
 
 # -- paging ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Page:
-    limit: int
-    start_key: dict | None
-
-    @classmethod
-    def parse(cls, query: dict, key_fields: tuple[str, ...]) -> "Page":
-        limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
-        raw = query.get("cursor")
-        if raw is None:
-            return cls(limit, None)
-        key = unpack(raw)
-        if not isinstance(key, dict) or set(key) != set(key_fields) or not all(isinstance(v, str) for v in key.values()):
-            raise ValidationFailed("'cursor' is not one this listing gave out; start again without it.")
-        return cls(limit, key)
-
-
-def next_cursor(last_key: dict | None) -> str | None:
-    return pack(last_key) if last_key else None
+def page(query: dict) -> NewestFirst:
+    """`limit` and `cursor` of GET /files and GET /files/{fileId}/links."""
+    return NewestFirst.parse(query, default=LIMIT_DEFAULT, maximum=LIMIT_MAX)

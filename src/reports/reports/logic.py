@@ -27,7 +27,7 @@ from reports import models, render
 from reports.aggregate import Figures
 from reports.dal import (CouriersReader, FilesTable, ReceiptsReader, ReportsQueue, ReportsTable, RoutesReader,
                          Storage, TasksReader, TrackingReader)
-from reports.models import Page, Period, ReportRequest
+from reports.models import Period, ReportRequest
 
 logger = Logger(child=True)
 Clock = Callable[[], datetime]
@@ -92,14 +92,14 @@ class ReportsService:
 
     # -- reading -----------------------------------------------------------------------
     def list(self, query: dict) -> dict:
-        page = Page.parse(query)
-        items, last = self.reports.page(limit=page.limit, start_key=page.start_key)
-        return {"items": [models.public_report(i) for i in items], "nextCursor": models.next_cursor(last)}
+        page = models.page(query)
+        items, last = self.reports.page(limit=page.limit, start_key=page.start_key("reportId", {"listKey": "report"}))
+        return {"items": [models.public_report(i) for i in items], "nextCursor": page.cursor(last, "reportId")}
 
     def get(self, report_id: str) -> dict:
         item = self.reports.get(report_id)
         if item is None:
-            raise NotFound(f"No report {report_id}; its id is the period, such as week-2026-11-23.")
+            raise NotFound("report", report_id, "its id is the period, such as week-2026-11-23")
         out = models.public_report(item)
         if item["status"] == "ready":
             out["files"] = [{**f, "downloadUrl": self.storage.download_url(f["key"], name=f["name"],

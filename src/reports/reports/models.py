@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from legwork_common.errors import ValidationFailed
-from legwork_common.paging import pack, parse_limit, unpack
+from legwork_common.paging import NewestFirst
 from legwork_common.validation import json_object
 
 KINDS = ("week", "month")
@@ -133,22 +133,6 @@ def report_key(period: Period, name: str) -> str:
     return f"reports/{period.kind}/{period.start.isoformat()}/{name}"
 
 
-@dataclass(frozen=True)
-class Page:
-    limit: int
-    start_key: dict | None
-
-    @classmethod
-    def parse(cls, query: dict) -> "Page":
-        limit = parse_limit(query.get("limit"), default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
-        raw = query.get("cursor")
-        if raw is None:
-            return cls(limit, None)
-        key = unpack(raw)
-        if not isinstance(key, dict) or set(key) != {"reportId", "listKey", "createdAt"}:
-            raise ValidationFailed("'cursor' is not one this listing gave out; start again without it.")
-        return cls(limit, key)
-
-
-def next_cursor(last_key: dict | None) -> str | None:
-    return pack(last_key) if last_key else None
+def page(query: dict) -> NewestFirst:
+    """`limit` and `cursor` of GET /reports."""
+    return NewestFirst.parse(query, default=LIMIT_DEFAULT, maximum=LIMIT_MAX)

@@ -28,11 +28,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auth.models import Credentials, NewUser
+from files.models import LinkRequest, NewDocument
+from files.models import page as files_page
 from auth.models import Page as UsersPage
 from legwork_common.errors import ApiError, ValidationFailed
 from notifications.models import StatusChange
 from routes.models import NewRoute
 from routes.models import Page as RoutesPage
+from reports.models import ReportRequest
+from reports.models import page as reports_page
 from tasks.currencies import MINOR_UNITS
 from tasks.models import NewTask, TaskQuery
 from tracking.models import Point, PoisonMessage, QueuedBatch, TrackPage, parse_positions
@@ -157,6 +161,12 @@ NEW_USER = fields({"username": USERNAME, "password": st.text(min_size=5, max_siz
 NEW_ROUTE = fields({"name": TEXT, "waypoints": st.lists(WAYPOINT, max_size=6)})
 NEW_TASK = fields({"routeId": st.text(max_size=70), "title": TEXT, "bonus": BONUS, "window": WINDOW})
 POSITIONS = fields({"points": st.lists(POINT, max_size=6)})
+NEW_FILE = fields({"name": TEXT | st.sampled_from(["a/b.pdf", 'x".pdf', "a\\b", "\x7f", "note.pdf"]),
+                   "contentType": st.sampled_from(["application/pdf", "image/png", "text/plain"]),
+                   "size": st.integers(-1, 20971521) | st.floats(0, 3e7)})
+NEW_LINK = fields({"expiresIn": st.integers(0, 2_600_000) | st.floats(0, 3e6) | st.sampled_from([60, 2592000, 59.5])})
+NEW_REPORT = fields({"period": st.sampled_from(["week", "month", "year"]),
+                     "start": regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}") | st.dates().map(str), "force": st.booleans()})
 
 
 def window_rule(body: Any) -> str | None:
@@ -172,10 +182,15 @@ CASES = [
     # The time rules (not in the future, not before the task started) need the clock and the
     # task; `now=None` checks what the schema says, and nothing else.
     ("TrackingPositionsRequest", lambda body: parse_positions(body, now=None), POSITIONS, None),
+    ("FileCreateRequest", NewDocument.parse, NEW_FILE, None),
+    ("LinkCreateRequest", LinkRequest.parse, NEW_LINK, None),
 ]
+# Any JSON only (no oracle): a report's `start` must be a Monday or the 1st, a rule of the
+# period the schema leaves to the description.
+ANY_ONLY = [("ReportCreateRequest", ReportRequest.parse, NEW_REPORT, None)]
 
 
-@pytest.mark.parametrize("schema_name, parse, shaped, unsaid", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("schema_name, parse, shaped, unsaid", CASES + ANY_ONLY, ids=[c[0] for c in CASES + ANY_ONLY])
 def test_any_json_body_parses_or_is_a_typed_400(schema_name, parse, shaped, unsaid):
     @PROPERTY
     @given(ANY_JSON | shaped)
@@ -215,6 +230,9 @@ QUERIES = [
     ("/routes", RoutesPage.parse),
     ("/tasks", TaskQuery.parse),
     ("/tasks/{taskId}/track", lambda query: TrackPage.parse(query, "t-1")),
+    ("/files", files_page),
+    ("/files/{fileId}/links", files_page),
+    ("/reports", reports_page),
 ]
 
 
