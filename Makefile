@@ -13,7 +13,7 @@ REGION ?= us-east-1
 PORT ?= 3000
 
 .PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
-        deploy admin invoke clean venv
+        deploy bootstrap pipeline admin invoke clean venv
 
 ## Set-up ---------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -72,8 +72,16 @@ bench-ingest: venv merge
 	$(PY) -m legwork bench ingest
 
 ## Operators --------------------------------------------------------------------------
+# COMMIT and ROLE_ARN: buildspec.yml passes the commit it built and the pipeline's DeployRole.
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
 deploy: venv merge build
-	$(PY) -m legwork deploy --region $(REGION) --stage $(STAGE)
+	$(PY) -m legwork deploy --region $(REGION) --stage $(STAGE) --commit "$(COMMIT)" $(if $(ROLE_ARN),--role-arn $(ROLE_ARN))
+
+bootstrap: venv
+	$(PY) -m legwork deploy --region $(REGION) --bootstrap
+
+pipeline: venv
+	$(PY) -m legwork pipeline --region $(REGION) --repo "$(REPO)" $(if $(SOURCE_TYPE),--source-type $(SOURCE_TYPE)) $(if $(PROJECT),--project $(PROJECT))
 
 admin: venv
 	$(PY) -m legwork admin --region $(REGION) --stage $(STAGE) --username $(USERNAME)

@@ -15,6 +15,7 @@ COMMANDS = {
     "bench": "legwork.bench",
     "deploy": "legwork.deploy",
     "admin": "legwork.admin",
+    "pipeline": "legwork.pipeline",
 }
 
 

@@ -68,34 +68,71 @@ def stage_overrides(stage: str, config: Path = ROOT / "samconfig.toml") -> list[
     return [f"Stage={stage}", *extra]
 
 
-def deploy_command(*, region: str, stage: str, bucket: str, template: Path) -> list[str]:
-    """The `sam deploy` call: no prompts, the stage's overrides, our bucket."""
-    return [
+def stack_name(stage: str) -> str:
+    return f"legwork-{stage}"
+
+
+def deploy_command(
+    *, region: str, stage: str, bucket: str, template: Path, commit: str | None = None, role_arn: str | None = None
+) -> list[str]:
+    """The `sam deploy` call: no prompts, the stage's overrides, our bucket; the commit as a
+    stack tag, and CloudFormation's own role when one is given (the pipeline's DeployRole)."""
+    command = [
         str(Path(sys.executable).parent / "sam"), "deploy",
         "--template-file", str(template),
-        "--stack-name", f"legwork-{stage}",
+        "--stack-name", stack_name(stage),
         "--region", region,
-        "--s3-bucket", bucket, "--s3-prefix", f"legwork-{stage}",
+        "--s3-bucket", bucket, "--s3-prefix", stack_name(stage),
         "--capabilities", *CAPABILITIES,
         "--parameter-overrides", *stage_overrides(stage),
+        "--tags", "legwork:stage=" + stage, *([f"legwork:commit={commit}"] if commit else []),
         "--no-confirm-changeset", "--no-fail-on-empty-changeset",
     ]
+    if role_arn:
+        command += ["--role-arn", role_arn]
+    return command
+
+
+def stack_outputs(cloudformation, stack: str) -> dict[str, str]:
+    """The stack's outputs by key (the API URL, the dashboard URL ...)."""
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs") or []}
+
+
+def print_outputs(outputs: dict[str, str], out=None) -> None:
+    out = out or sys.stdout
+    width = max((len(k) for k in outputs), default=0)
+    print("deploy: stack outputs", file=out)
+    for key in sorted(outputs):
+        print(f"  {key:<{width}}  {outputs[key]}", file=out)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="legwork deploy", description=__doc__.split("\n")[0])
     parser.add_argument("--region", required=True)
-    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stage", help="required unless --bootstrap")
+    parser.add_argument("--commit", default="", help="recorded as the stack tag legwork:commit")
+    parser.add_argument("--role-arn", default="", help="CloudFormation's role (the pipeline stack's DeployRole)")
+    parser.add_argument("--bootstrap", action="store_true", help="only create the artifact bucket of the region")
     args = parser.parse_args(argv)
+    if not args.bootstrap and not args.stage:
+        parser.error("--stage is required")
     import boto3
 
     session = boto3.Session(region_name=args.region)
     account = session.client("sts").get_caller_identity()["Account"]
     bucket = ensure_artifact_bucket(session.client("s3"), args.region, account)
+    if args.bootstrap:
+        print(f"bootstrap: artifact bucket {bucket} is ready (account {account}, {args.region})")
+        return 0
     template = ROOT / ".aws-sam" / "build" / "template.yaml"
     if not template.exists():
         print("deploy: no .aws-sam/build/template.yaml; run `make build` first", file=sys.stderr)
         return 1
-    command = deploy_command(region=args.region, stage=args.stage, bucket=bucket, template=template)
-    print("deploy:", " ".join(command))
-    return subprocess.call(command, cwd=ROOT)
+    command = deploy_command(region=args.region, stage=args.stage, bucket=bucket, template=template,
+                             commit=args.commit or None, role_arn=args.role_arn or None)
+    print("deploy:", " ".join(command), flush=True)
+    code = subprocess.call(command, cwd=ROOT)
+    if code == 0:
+        print_outputs(stack_outputs(session.client("cloudformation"), stack_name(args.stage)))
+    return code

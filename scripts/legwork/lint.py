@@ -11,7 +11,10 @@
    IAM roles, permissions and event source mappings;
 3. `sam validate --lint`;
 4. `checkov --framework cloudformation` on the translated template (it does not read
-   a SAM function's inline policies).
+   a SAM function's inline policies);
+5. the pipeline stack (`pipeline/template.yaml`, plain CloudFormation): the merge's
+   refusals (references, partition strings, China types), `cfn-lint` for the three
+   regions, `checkov`.
 
 Zero errors and zero warnings is the bar; a checkov skip needs a written reason in the
 resource's `Metadata.checkov.skip`.
@@ -37,6 +40,7 @@ from legwork.yamlcfn import load
 
 FRAGMENT_GLOBS = ("templates/**/*.yaml", "swagger/**/*.yaml", "src/*/*.yaml", "pipeline/**/*.yaml")
 REGIONS = {"aws": ("us-east-1",), "aws-cn": ("cn-north-1", "cn-northwest-1")}
+PIPELINE_TEMPLATE = ROOT / "pipeline" / "template.yaml"
 PLACEHOLDER_BUCKET = "s3://legwork-lint-placeholder"
 
 
@@ -241,11 +245,26 @@ def main(argv: list[str]) -> int:
         _run("sam validate --lint", [str(bindir / "sam"), "validate", "--lint", "--template", str(args.template),
                                      "--region", "us-east-1"], env={"SAM_CLI_TELEMETRY": "0"})
     )
+    pipeline_files = {}
+    if PIPELINE_TEMPLATE.exists():
+        from legwork.merge import MergeError, check_template
+
+        try:
+            check_template(PIPELINE_TEMPLATE, ROOT)
+            refusals = []
+        except MergeError as exc:
+            refusals = [str(exc)]
+        results.append(_check("pipeline/template.yaml (merge's refusals)", refusals))
+        results.append(
+            _run(f"cfn-lint pipeline/template.yaml ({', '.join(all_regions)})",
+                 [str(bindir / "cfn-lint"), "--regions", *all_regions, "--", str(PIPELINE_TEMPLATE)])
+        )
+        pipeline_files["pipeline"] = PIPELINE_TEMPLATE
     if args.checkov:
-        for partition, path in translated_files.items():
+        for partition, path in {**translated_files, **pipeline_files}.items():
             results.append(
                 _run(
-                    f"checkov translated ({partition})",
+                    f"checkov translated ({partition})" if partition != "pipeline" else "checkov pipeline/template.yaml",
                     [args.checkov, "--framework", "cloudformation", "--skip-download", "--quiet", "--compact",
                      "-f", str(path)],
                     env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},

@@ -642,8 +642,9 @@ SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com")
 
 
 def _is_service_principal(owner: Any, text: str) -> bool:
-    """`lambda.amazonaws.com` as a principal is right in every partition, China included."""
-    return owner in ("Service", "Principal") and SERVICE_PRINCIPAL.fullmatch(text) is not None
+    """`lambda.amazonaws.com` as a principal (or as the service a role is passed to) is
+    right in every partition, China included."""
+    return owner in ("Service", "Principal", "iam:PassedToService") and SERVICE_PRINCIPAL.fullmatch(text) is not None
 
 
 def merge(root: Path = ROOT) -> MergeResult:
@@ -676,3 +677,16 @@ def main(argv: list[str]) -> int:
     names = ", ".join(p.name for p in written) or "nothing (unchanged)"
     print(f"merge: {len(result.fragments)} resource folders -> wrote {names}")
     return 0
+
+
+def check_template(path: Path, root: Path = ROOT) -> None:
+    """The merge's refusals for a stand-alone template (the pipeline stack): references to
+    nothing, literal partition strings, EDGE endpoints and types AWS China lacks.
+
+        >>> check_template(Path("pipeline/template.yaml"))  # raises MergeError with file:line
+    """
+    merger = Merger(root)
+    template = merger.load(path)
+    merger._check_references(template)
+    merger._check_partition(template)
+    merger._check_endpoints_and_types(template)

@@ -37,3 +37,13 @@ def test_deploy_never_prompts_and_uses_the_stage_settings(tmp_path) -> None:
 
 def test_a_stage_without_samconfig_section_still_gets_its_stage_parameter() -> None:
     assert stage_overrides("feature-x") == ["Stage=feature-x"]
+
+
+def test_deploy_tags_the_commit_and_uses_the_pipelines_role_when_given(tmp_path) -> None:
+    command = deploy_command(region="cn-north-1", stage="prod", bucket="b", template=tmp_path / "t.yaml",
+                             commit="0123abc", role_arn="arn:aws-cn:iam::123456789012:role/legwork-pipeline-DeployRole-X")
+    tags = command[command.index("--tags") + 1:command.index("--no-confirm-changeset")]
+    assert tags == ["legwork:stage=prod", "legwork:commit=0123abc"]
+    assert command[command.index("--role-arn") + 1].endswith(":role/legwork-pipeline-DeployRole-X")
+    laptop = deploy_command(region="us-east-1", stage="dev", bucket="b", template=tmp_path / "t.yaml")
+    assert "--role-arn" not in laptop and "legwork:commit" not in " ".join(laptop)
