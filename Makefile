@@ -13,7 +13,7 @@ REGION ?= us-east-1
 PORT ?= 3000
 
 .PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
-        deploy bootstrap pipeline admin invoke clean venv
+        deploy bootstrap pipeline versions admin invoke clean venv
 
 ## Set-up ---------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -82,6 +82,9 @@ bootstrap: venv
 
 pipeline: venv
 	$(PY) -m legwork pipeline --region $(REGION) --repo "$(REPO)" $(if $(SOURCE_TYPE),--source-type $(SOURCE_TYPE)) $(if $(PROJECT),--project $(PROJECT))
+
+versions: venv
+	$(PY) -m legwork versions $(FN) --region $(REGION) --stage $(STAGE) $(if $(KEEP),--keep $(KEEP))
 
 admin: venv
 	$(PY) -m legwork admin --region $(REGION) --stage $(STAGE) --username $(USERNAME)

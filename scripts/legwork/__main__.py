@@ -16,6 +16,7 @@ COMMANDS = {
     "deploy": "legwork.deploy",
     "admin": "legwork.admin",
     "pipeline": "legwork.pipeline",
+    "versions": "legwork.versions",
 }
 
 

@@ -33,6 +33,7 @@ from typing import Any, Iterator
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.tag import Tag
 
 from legwork import ROOT
 from legwork import merge_gate
@@ -224,6 +225,7 @@ class Merger:
         self._check_partition(template)
         self._check_endpoints_and_types(template)
         self._add_log_groups(template)
+        self._publish_on_any_change(template)
         openapi = self._client_document(apis)
         for body in apis.values():
             self._add_cors_preflight(body)
@@ -329,9 +331,13 @@ class Merger:
     # -- integrations ------------------------------------------------------------------
     def _write_integrations(self, template: CommentedMap, apis: dict[str, CommentedMap]) -> None:
         resources = template.get("Resources", {})
+        global_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
         for fn_name, resource in resources.items():
             if resource.get("Type") != "AWS::Serverless::Function":
                 continue
+            # A function published behind an alias is invoked through it: SAM grants the
+            # API's permission on the alias, and a rollback is a move of the alias.
+            aliased = bool((resource.get("Properties") or {}).get("AutoPublishAlias", global_alias))
             events = resource.get("Properties", {}).get("Events") or {}
             for event_name, event in events.items():
                 if event.get("Type") != "Api":
@@ -357,7 +363,7 @@ class Merger:
                         f"{where}: {method.upper()} {path} is served by two functions "
                         f"({fn_name} and another); one operation, one function"
                     )
-                operation["x-amazon-apigateway-integration"] = _proxy_integration(fn_name)
+                operation["x-amazon-apigateway-integration"] = _proxy_integration(fn_name, aliased)
         for body in apis.values():
             for path, item in body["paths"].items():
                 for method, operation in item.items():
@@ -383,6 +389,20 @@ class Merger:
                                   ("schema", CommentedMap([("type", "string")]))])
                     for name in templated
                 )
+
+    def _publish_on_any_change(self, template: CommentedMap) -> None:
+        """`AutoPublishAliasAllProperties: true` on every function behind an alias, so a
+        change of configuration alone (an environment variable, memory) publishes a new
+        version too, instead of leaving the alias on the old one. cfn-lint refuses the key
+        in Globals, where SAM accepts it, so the merge writes it per function."""
+        resources = template.get("Resources", {})
+        global_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
+        for resource in resources.values():
+            if resource.get("Type") != "AWS::Serverless::Function":
+                continue
+            props = resource.setdefault("Properties", CommentedMap())
+            if props.get("AutoPublishAlias", global_alias) and "AutoPublishAliasAllProperties" not in props:
+                props["AutoPublishAliasAllProperties"] = True
 
     def _add_log_groups(self, template: CommentedMap) -> None:
         """A log group with the stage's retention for every function (Globals cannot say it)."""
@@ -500,16 +520,23 @@ def _tag(tag: str, value: str) -> TaggedScalar:
     return TaggedScalar(value=value, style=None, tag=tag)
 
 
-def _proxy_integration(function: str) -> CommentedMap:
-    uri = (
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        f"${{{function}.Arn}}/invocations"
-    )
+def _proxy_integration(function: str, aliased: bool = False) -> CommentedMap:
+    if aliased:
+        # `!Ref Fn.Alias` in a variable map: SAM resolves it to the alias it generates, and
+        # cfn-lint accepts it (it rejects `${Fn.Alias}` inside the Sub string).
+        uri: Any = CommentedSeq([
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Target}/invocations",
+            CommentedMap([("Target", _tag("!Ref", f"{function}.Alias"))]),
+        ])
+        uri.yaml_set_ctag(Tag(suffix="!Sub"))
+    else:
+        uri = _tag("!Sub", "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                           f"${{{function}.Arn}}/invocations")
     return CommentedMap(
         [
             ("type", "aws_proxy"),
             ("httpMethod", "POST"),
-            ("uri", _tag("!Sub", uri)),
+            ("uri", uri),
             ("passthroughBehavior", "when_no_match"),
         ]
     )

@@ -106,6 +106,9 @@ class Resolver:
             return self.parameters[name]
         if name in (self.template.get("Resources") or {}):
             return self._ref(name)
+        base, _, prop = name.partition(".")
+        if prop in ("Alias", "Version") and base in (self.template.get("Resources") or {}):
+            return self.get_att(base, prop)  # SAM's `!Ref Fn.Alias` (AutoPublishAlias)
         raise TemplateError(f"Ref to {name!r}: no parameter, pseudo parameter or resource has that name.")
 
     def get_att(self, name: str, attribute: str) -> Any:

@@ -249,7 +249,9 @@ class Stack:
                 return self.resolve(props.get("Value"))
             if attribute == "Type":
                 return self.resolve(props.get("Type", "String"))
-        if rtype in FUNCTION_TYPES and attribute == "Arn":
+        # SAM's `!Ref Fn.Alias` / `Fn.Version` (AutoPublishAlias): locally there are no
+        # versions, the alias is the function.
+        if rtype in FUNCTION_TYPES and attribute in ("Arn", "Alias", "Version"):
             return self._arn("lambda", f"function:{name}")
         if rtype in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi") and attribute == "RootResourceId":
             return _short_hash(name + "root", 10)

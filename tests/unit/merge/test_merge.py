@@ -98,6 +98,31 @@ def test_each_operation_gets_a_partition_aware_proxy_integration(tree: Path) -> 
     }
 
 
+@pytest.mark.parametrize("where", ["Globals", "function"])
+def test_a_function_behind_an_alias_is_invoked_through_it(tree: Path, where: str) -> None:
+    if where == "Globals":
+        path = tree / "templates" / "template.yaml"
+        path.write_text(path.read_text().replace("    Runtime: python3.12\n", "    Runtime: python3.12\n    AutoPublishAlias: live\n"))
+    else:
+        path = tree / "src" / "hello" / "template.yaml"
+        path.write_text(path.read_text().replace("      CodeUri: .\n", "      CodeUri: .\n      AutoPublishAlias: live\n"))
+    template = loads(merge(tree).template_text())
+    integration = template["Resources"]["Api"]["Properties"]["DefinitionBody"]["paths"]["/hello/{name}"]["get"][
+        "x-amazon-apigateway-integration"]
+    text, variables = integration["uri"]["Fn::Sub"]
+    assert text.endswith("/functions/${Target}/invocations") and variables == {"Target": {"Ref": "HelloFunction.Alias"}}
+    # A configuration change alone publishes a version too.
+    assert template["Resources"]["HelloFunction"]["Properties"]["AutoPublishAliasAllProperties"] is True
+    # SAM resolves it to the alias it generates, on which it grants the API's permission.
+    from legwork.lint import translate
+
+    resources = translate(template, region="cn-north-1")["Resources"]
+    uri = resources["Api"]["Properties"]["Body"]["paths"]["/hello/{name}"]["get"]["x-amazon-apigateway-integration"]["uri"]
+    assert uri["Fn::Sub"][1] == {"Target": {"Ref": "HelloFunctionAliaslive"}}
+    permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert permissions and all(p["Properties"]["FunctionName"] == {"Ref": "HelloFunctionAliaslive"} for p in permissions)
+
+
 def test_every_path_answers_cors_preflight_without_the_authorizer(tree: Path) -> None:
     template = loads(merge(tree).template_text())
     options = template["Resources"]["Api"]["Properties"]["DefinitionBody"]["paths"]["/hello/{name}"]["options"]
