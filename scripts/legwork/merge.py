@@ -37,6 +37,7 @@ from ruamel.yaml.tag import Tag
 
 from legwork import ROOT
 from legwork import merge_gate
+from legwork.alarms import add_operations
 from legwork.yamlcfn import dump_roundtrip, loads_roundtrip, to_plain
 
 INCLUDE = "$include"
@@ -226,6 +227,7 @@ class Merger:
         self._check_endpoints_and_types(template)
         self._add_log_groups(template)
         self._publish_on_any_change(template)
+        add_operations(template)  # alarms with actions and the dashboard, for every resource
         openapi = self._client_document(apis)
         for body in apis.values():
             self._add_cors_preflight(body)

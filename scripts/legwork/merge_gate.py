@@ -7,7 +7,7 @@ library, answers in a few milliseconds when the last merge is still good:
 - the md5 of every file the last merge read (templates/, swagger/, each
   ``src/*/template.yaml`` and ``src/*/swagger.yaml`` and every file they ``$include``) is
   unchanged, and the same ``src/*/`` fragments exist (a new or deleted folder re-runs it);
-- the merge code is unchanged (``merge.py``, ``yamlcfn.py``, this file, and the pinned
+- the merge code is unchanged (``merge.py``, ``alarms.py``, ``yamlcfn.py``, this file, and the pinned
   ``requirements.txt`` that fixes the ruamel.yaml version);
 - ``template.yaml`` and ``openapi.yaml`` are the bytes that merge wrote (a missing,
   edited or truncated output re-runs it).
@@ -35,7 +35,8 @@ STATE_FORMAT = 1
 OUTPUTS = ("template.yaml", "openapi.yaml")
 FRAGMENT_NAMES = ("template.yaml", "swagger.yaml")
 _TOOLING = Path(__file__).resolve().parent
-CODE_FILES = (_TOOLING / "merge.py", _TOOLING / "yamlcfn.py", _TOOLING / "merge_gate.py", ROOT / "requirements.txt")
+CODE_FILES = (_TOOLING / "merge.py", _TOOLING / "alarms.py", _TOOLING / "yamlcfn.py", _TOOLING / "merge_gate.py",
+              ROOT / "requirements.txt")
 
 
 def md5_bytes(data: bytes) -> str:
