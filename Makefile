@@ -13,7 +13,7 @@ REGION ?= us-east-1
 PORT ?= 3000
 
 .PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
-        deploy bootstrap pipeline versions admin invoke clean venv
+        deploy bootstrap pipeline versions logs destroy admin invoke clean venv
 
 ## Set-up ---------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -85,6 +85,12 @@ pipeline: venv
 
 versions: venv
 	$(PY) -m legwork versions $(FN) --region $(REGION) --stage $(STAGE) $(if $(KEEP),--keep $(KEEP))
+
+logs: venv
+	$(PY) -m legwork logs $(FN) --region $(REGION) --stage $(STAGE) $(if $(SINCE),--since "$(SINCE)")
+
+destroy: venv
+	$(PY) -m legwork destroy --region $(REGION) --stage $(STAGE) $(if $(CONFIRM),--confirm $(CONFIRM))
 
 admin: venv
 	$(PY) -m legwork admin --region $(REGION) --stage $(STAGE) --username $(USERNAME)

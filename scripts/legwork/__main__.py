@@ -17,6 +17,8 @@ COMMANDS = {
     "admin": "legwork.admin",
     "pipeline": "legwork.pipeline",
     "versions": "legwork.versions",
+    "logs": "legwork.logs",
+    "destroy": "legwork.destroy",
 }
 
 

@@ -47,3 +47,32 @@ def test_deploy_tags_the_commit_and_uses_the_pipelines_role_when_given(tmp_path)
     assert command[command.index("--role-arn") + 1].endswith(":role/legwork-pipeline-DeployRole-X")
     laptop = deploy_command(region="us-east-1", stage="dev", bucket="b", template=tmp_path / "t.yaml")
     assert "--role-arn" not in laptop and "legwork:commit" not in " ".join(laptop)
+
+
+def test_deploy_prints_the_stack_outputs_at_the_end() -> None:
+    import io
+
+    from legwork.deploy import print_outputs, stack_outputs
+
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+                "Outputs": {"ApiUrl": {"Value": "https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod"},
+                            "DashboardUrl": {"Value": "https://console.amazonaws.cn/cloudwatch/home"}}}
+    with mock_aws():
+        cloudformation = boto3.client("cloudformation", region_name="cn-north-1")
+        cloudformation.create_stack(StackName="legwork-prod", TemplateBody=json.dumps(template))
+        outputs = stack_outputs(cloudformation, "legwork-prod")
+    out = io.StringIO()
+    print_outputs(outputs, out)
+    assert out.getvalue().splitlines() == [
+        "deploy: stack outputs",
+        "  ApiUrl        https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod",
+        "  DashboardUrl  https://console.amazonaws.cn/cloudwatch/home",
+    ]
+
+
+def test_logs_tails_the_function_of_the_stages_stack() -> None:
+    from legwork.logs import logs_command
+
+    command = logs_command(function="LoginFunction", stage="prod", region="cn-north-1")
+    assert command[1:] == ["logs", "--stack-name", "legwork-prod", "--name", "LoginFunction",
+                           "--region", "cn-north-1", "--start-time", "10min ago", "--tail"]
