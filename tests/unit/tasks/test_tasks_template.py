@@ -63,8 +63,9 @@ def test_each_api_function_has_one_event_and_one_integrated_operation(merged_tem
         api = events["Api"]["Properties"]
         assert api["RestApiId"] == {"Ref": "Api"}
         operation = paths[api["Path"]][api["Method"]]
-        uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-        assert f"${{{lid}.Arn}}" in uri and uri.startswith("arn:${AWS::Partition}:"), lid
+        text, variables = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        assert text.startswith("arn:${AWS::Partition}:") and text.endswith("/${Target}/invocations"), lid
+        assert variables == {"Target": {"Ref": f"{lid}.Alias"}}, lid  # the function's live alias
 
 
 @pytest.mark.parametrize("folder", ["routes", "tasks", "notifications"])
