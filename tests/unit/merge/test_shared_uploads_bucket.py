@@ -76,8 +76,9 @@ def test_two_fragments_subscribe_to_their_own_prefix_of_the_one_bucket(project: 
     bucket = translated["Resources"]["UploadsBucket"]
     configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
     by_prefix = {c["Filter"]["S3Key"]["Rules"][0]["Value"]: c["Function"] for c in configs}
-    assert by_prefix == {"receipts/": {"Fn::GetAtt": ["ReceiptsxFunction", "Arn"]},
-                         "files/": {"Fn::GetAtt": ["FilesxFunction", "Arn"]}}
+    # Each function's live alias (AutoPublishAlias in Globals) receives its prefix's events.
+    assert by_prefix == {"receipts/": {"Ref": "ReceiptsxFunctionAliaslive"},
+                         "files/": {"Ref": "FilesxFunctionAliaslive"}}
     assert {c["Event"] for c in configs} == {"s3:ObjectCreated:*"}
     # S3 checks the destination's permission when it writes the configuration.
     assert set(bucket["DependsOn"]) == {"ReceiptsxFunctionUploadedPermission", "FilesxFunctionUploadedPermission"}
