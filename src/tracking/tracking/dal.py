@@ -337,8 +337,12 @@ class TrackingTable:
         """
         start = POINT_PREFIX
         if after:
-            after_ts = parse_utc(after[len(POINT_PREFIX):].split("#", 1)[0])
-            start = f"{POINT_PREFIX}{format_utc(after_ts - CHUNK_SPAN)}"
+            try:
+                after_ts = parse_utc(after[len(POINT_PREFIX):].split("#", 1)[0])
+            except ValueError:
+                pass  # a cursor of the documented shape but not a time we wrote: still a position, read from the start
+            else:
+                start = f"{POINT_PREFIX}{format_utc(after_ts - CHUNK_SPAN)}"
         args: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
             "ExpressionAttributeValues": {":pk": task_partition(task_id), ":from": start,

@@ -79,6 +79,15 @@ def test_any_cursor_of_the_documented_shape_is_a_position_in_this_track(recorded
     assert status == 200 and rest["items"][:5] == first["items"]
 
 
+@pytest.mark.parametrize("cursor,expected", [("0~0", 25), ("2000-00-00T99:00:00Z~x", 25), ("zzz~0", 0)])
+def test_a_cursor_of_the_documented_shape_that_is_not_a_time_is_still_a_position(recorded, cursor, expected):
+    """The fuzzer's `?cursor=0~0` was a 500: a position by key order, never a crash."""
+    task_id, _ = recorded
+    status, body = track(task_id, cursor=cursor, limit=100)
+
+    assert status == 200 and len(body["items"]) == expected and body["nextCursor"] is None
+
+
 @pytest.mark.parametrize("limit", ["0", "1001", "ten", "-1"])
 def test_a_bad_limit_is_a_400(recorded, limit):
     task_id, _ = recorded
