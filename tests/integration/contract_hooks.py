@@ -8,8 +8,8 @@ Loaded by `st run` through SCHEMATHESIS_HOOKS. Two things, nothing else:
   its positions. An auth provider, not a header: schemathesis's `ignored_auth` check
   still sends requests without it and must get a 401.
 - **The rules a schema cannot say**, written in the operations' descriptions: a task's
-  window ends after it starts, and a GPS point is not in the future nor before its task
-  started. A *positive* case (schema-valid by construction) is made to keep them just
+  window ends after it starts, a GPS point is not in the future nor before its task
+  started, and a report's period starts on a Monday (a week) or the 1st (a month). A *positive* case (schema-valid by construction) is made to keep them just
   before it is sent; schemathesis re-checks that the case is still schema-valid, so this
   never turns an invalid request into a "valid" one. Negative cases go out untouched.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import schemathesis
 
@@ -28,6 +28,7 @@ ROLE_OF = {
     "POST /tasks": "admin",
     "POST /tasks/{taskId}/cancel": "admin",
     "POST /users": "admin",
+    "POST /reports": "manager",
     "POST /tasks/{taskId}/claim": "courier",
     "POST /tasks/{taskId}/start": "courier",
     "POST /tasks/{taskId}/complete": "courier",
@@ -78,3 +79,10 @@ def before_call(context, case, kwargs):
         for point in case.body["points"]:
             if isinstance(point, dict) and "ts" in point:
                 point["ts"] = now
+    if case.operation.label == "POST /reports" and isinstance(case.body.get("start"), str):
+        try:
+            day = date.fromisoformat(case.body["start"])
+        except ValueError:
+            return
+        first = day.replace(day=1) if case.body.get("period") == "month" else day - timedelta(days=day.weekday())
+        case.body["start"] = first.isoformat()
