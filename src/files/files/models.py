@@ -52,12 +52,11 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]')
 
 
 def _whole(raw: Any) -> int | None:
-    """`raw` as an int if it is a whole JSON number (the API parses numbers as int or Decimal)."""
-    if isinstance(raw, bool) or not isinstance(raw, (int, Decimal)):
+    """`raw` if it is a JSON integer, as the schema's `type: integer` (draft 4) says: `1.0` is
+    not one (the API parses it as a Decimal), so the model refuses what the gateway refuses."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
         return None
-    if isinstance(raw, Decimal) and (not raw.is_finite() or raw != raw.to_integral_value()):
-        return None
-    return int(raw)
+    return raw
 
 
 # -- files -----------------------------------------------------------------------------

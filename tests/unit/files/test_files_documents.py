@@ -28,6 +28,7 @@ def test_a_document_upload_is_a_presigned_post_pinned_to_its_key_type_and_20_mb(
     ({"name": "", "contentType": "application/pdf"}, "name"),
     ({"name": "../etc/passwd", "contentType": "application/pdf"}, "name"),
     ({"name": "big.pdf", "contentType": "application/pdf", "size": 20 * 1024 * 1024 + 1}, "size"),
+    ({"name": "a.pdf", "contentType": "application/pdf", "size": 1.0}, "size"),  # not an integer, as the schema says
     ({"name": "a.pdf", "contentType": "application/pdf", "colour": "red"}, "colour"),
 ])
 def test_a_bad_upload_request_is_a_400_that_names_the_field(no_aws, body, field):
