@@ -66,7 +66,7 @@ class FilesService:
                            "expiresAt": utc_seconds(now + timedelta(seconds=models.UPLOAD_URL_SECONDS))}}
 
     def list_files(self, caller: Caller, query: dict) -> dict:
-        owner = query.get("ownerId")
+        owner = models.owner_filter(query)
         if owner and owner != caller.user_id and caller.role not in STAFF:
             raise Forbidden("Only admin or manager may list another user's files; leave out 'ownerId'.")
         page = models.page(query)

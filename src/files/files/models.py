@@ -183,6 +183,20 @@ def public_link(item: dict, now: datetime) -> dict:
 
 
 # -- paging ----------------------------------------------------------------------------
+OWNER_ID_MAX = 64
+
+
+def owner_filter(query: dict) -> str | None:
+    """The `ownerId` of GET /files, if given: a user id of 1 to 64 characters, as the schema says."""
+    owner = query.get("ownerId")
+    if owner is None:
+        return None
+    if not 1 <= len(owner) <= OWNER_ID_MAX:
+        raise ValidationFailed(f"'ownerId' must be a user id of 1 to {OWNER_ID_MAX} characters; "
+                               "leave it out to list your own files.")
+    return owner
+
+
 def page(query: dict) -> NewestFirst:
     """`limit` and `cursor` of GET /files and GET /files/{fileId}/links."""
     return NewestFirst.parse(query, default=LIMIT_DEFAULT, maximum=LIMIT_MAX)

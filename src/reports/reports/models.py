@@ -20,6 +20,7 @@ from legwork_common.paging import NewestFirst
 from legwork_common.validation import json_object
 
 KINDS = ("week", "month")
+YEARS = (2000, 2099)  # as the schema's pattern of `start`
 LIST_KEY = "report"  # every report item carries it: the partition of the `byCreatedAt` index
 LIMIT_DEFAULT, LIMIT_MAX = 25, 100
 REPORT_FIELDS = ("reportId", "period", "start", "end", "status", "reason", "requestedBy", "createdAt",
@@ -45,6 +46,8 @@ class Period:
             first = None
         if first is None:
             raise ValidationFailed(f"'start' must be a date as YYYY-MM-DD; got {start!r}.")
+        if not YEARS[0] <= first.year <= YEARS[1]:
+            raise ValidationFailed(f"'start' must be in the years {YEARS[0]} to {YEARS[1]}; got {start}.")
         if kind == "week" and first.weekday() != 0:
             raise ValidationFailed(f"A week starts on a Monday; {start} is a {first.strftime('%A')}.")
         if kind == "month" and first.day != 1:

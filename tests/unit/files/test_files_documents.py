@@ -101,6 +101,12 @@ def test_each_caller_lists_their_own_files_and_staff_may_list_anyones(upload):
     assert status == 403
 
 
+@pytest.mark.parametrize("owner", ["", "x" * 65])
+def test_an_owner_id_the_schema_refuses_is_a_400(no_aws, owner):
+    status, _, body = call("list_files", "GET", "/files", caller=MANAGER, query={"ownerId": owner})
+    assert status == 400 and "'ownerId' must be a user id of 1 to 64 characters" in body["error"]["message"]
+
+
 def test_the_listing_pages_newest_first(upload):
     ids = [upload(PDF, caller=ADMIN)["fileId"] for _ in range(3)]
     seen, query = [], {"limit": "2"}

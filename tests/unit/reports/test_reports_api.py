@@ -22,6 +22,7 @@ def queued(stack) -> int:
     ({"period": "month", "start": "2026-11-02"}, "A month starts on the 1st"),
     ({"period": "year", "start": "2026-01-01"}, "'period'"),
     ({"period": "week", "start": "2026-02-30"}, "'start'"),
+    ({"period": "month", "start": "1999-12-01"}, "'start' must be in the years 2000 to 2099"),
     ({"period": "week", "start": "2026-11-23", "force": "yes"}, "'force'"),
 ])
 def test_a_bad_period_is_a_400_that_says_why(no_aws, body, says):

@@ -1,9 +1,3 @@
-# NOT YET IN `make test` (named so that pytest does not collect it): its last run on main
-# found three refusals that disagree with the document (`GET /files?ownerId=` empty is
-# accepted though the schema says minLength; `GET /files/{id}/links?limit=101` answers an
-# undocumented 400; `POST /reports` start `0000-00-00` matches the pattern but is refused).
-# The fourth failure, `?cursor=0~0` on the track, a 500, is fixed. Fix the three, rename
-# this file to test_contract_fuzz.py, and it runs in CI (issue 9, item 5).
 """The contract, fuzzed: schemathesis drives the generated openapi.yaml against the local
 runtime (the merged application, its authorizer, validators and demo users), with every
 check, in every phase (examples, coverage, fuzzing, stateful), as admin, manager and
