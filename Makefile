@@ -13,7 +13,7 @@ REGION ?= us-east-1
 PORT ?= 3000
 
 .PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
-        deploy bootstrap pipeline versions logs destroy admin invoke clean venv
+        deploy bootstrap pipeline versions logs destroy admin invoke clean venv chromium
 
 ## Set-up ---------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -30,9 +30,22 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 venv: $(VENV)/.installed
 
+# The web app's browser tests drive Debian's Chromium (Playwright cannot download its own
+# here). Installed when we are root (CI is); otherwise the one command that installs it.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium. Install it with:  sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; \
+	fi
+
 ## The two commands -----------------------------------------------------------------
 dev: venv merge
-	$(PY) -m legwork dev --port $(PORT)
+	$(PY) -m legwork dev --port $(PORT) --static src/dashboard/site
 
 # Exit 0 once a running `make dev` answers and its demo data is written (1 after WAIT
 # seconds). Standard library only, so it can start beside a `make dev` still installing.
@@ -40,8 +53,8 @@ WAIT ?= 300
 dev-wait:
 	$(PYTHON) -m legwork wait-ready --port $(PORT) --timeout $(WAIT)
 
-test: venv merge lint
-	$(PY) -m pytest -q -n 2 tests
+test: venv merge lint chromium
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 ## Steps ------------------------------------------------------------------------------
 merge: venv

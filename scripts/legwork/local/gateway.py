@@ -395,7 +395,8 @@ class Gateway:
         if not target.is_relative_to(self.static_dir) or not target.is_file():
             return None
         media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return HttpResponse(200, [("Content-Type", media)], target.read_bytes())
+        # Revalidated on every load, so an edit shows on the next reload.
+        return HttpResponse(200, [("Content-Type", media), ("Cache-Control", "no-cache")], target.read_bytes())
 
     # -- routing helpers ----------------------------------------------------------------
     def _match(self, path: str) -> list[tuple[Route, re.Match]]:
