@@ -33,7 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
     "--disable-dev-shm-usage",
 ]
-PHONE = {"width": 375, "height": 740}
 
 
 def _chromium_path() -> str:

@@ -12,6 +12,7 @@ from legwork import ROOT
 from legwork.bench.ingest import Api
 
 SCREENSHOTS = ROOT / ".legwork" / "screenshots"  # git-ignored
+PHONE = {"width": 375, "height": 740}
 # A short route through Berlin-Mitte, as the demo's.
 ROUTE = [(52.5200, 13.4050), (52.5163, 13.3777), (52.5096, 13.3760)]
 

@@ -8,9 +8,15 @@ import { Session } from "./session.js";
 import { fill, h } from "./ui.js";
 import * as signin from "./screens/signin.js";
 import * as live from "./screens/live.js";
+import * as tasks from "./screens/tasks.js";
+import * as routes from "./screens/routes.js";
+import * as receipts from "./screens/receipts.js";
+import * as reports from "./screens/reports.js";
+import * as users from "./screens/users.js";
+import * as courier from "./screens/courier.js";
 
 // Each screen: {path, title, roles, mount(container, ctx) -> cleanup}.
-const SCREENS = [live];
+const SCREENS = [live, tasks, routes, receipts, reports, users, courier];
 const BACK_OFFICE = new Set(["admin", "manager"]);
 
 const app = document.getElementById("app");
