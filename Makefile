@@ -12,7 +12,7 @@ STAGE ?= dev
 REGION ?= us-east-1
 PORT ?= 3000
 
-.PHONY: dev dev-wait test lint merge build watch bench bench-build bench-local bench-ingest \
+.PHONY: dev dev-wait demo test lint merge build watch bench bench-build bench-local bench-ingest bench-web \
         deploy bootstrap pipeline versions logs destroy admin invoke clean venv chromium
 
 ## Set-up ---------------------------------------------------------------------------
@@ -53,6 +53,11 @@ WAIT ?= 300
 dev-wait:
 	$(PYTHON) -m legwork wait-ready --port $(PORT) --timeout $(WAIT)
 
+# Beside a running `make dev`: simulated couriers drive the demo tasks (MINUTES=5 at most; Ctrl-C stops).
+MINUTES ?= 5
+demo: venv
+	$(PY) -m legwork demo --port $(PORT) --minutes $(MINUTES)
+
 test: venv merge lint chromium
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
@@ -73,7 +78,7 @@ invoke: venv merge
 	$(PY) -m legwork invoke $(FN) --port $(PORT) $(if $(EVENT),--event $(EVENT))
 
 ## Benchmarks (figures, never tests) ----------------------------------------------
-bench: bench-build bench-local bench-ingest
+bench: bench-build bench-local bench-ingest bench-web
 
 bench-build: venv merge
 	$(PY) -m legwork bench build
@@ -83,6 +88,9 @@ bench-local: venv merge
 
 bench-ingest: venv merge
 	$(PY) -m legwork bench ingest
+
+bench-web: venv merge chromium
+	$(PY) -m legwork bench web
 
 ## Operators --------------------------------------------------------------------------
 # COMMIT and ROLE_ARN: buildspec.yml passes the commit it built and the pipeline's DeployRole.

@@ -14,6 +14,8 @@ COMMANDS = {
     "invoke": "legwork.local.invoke",
     "bench": "legwork.bench",
     "deploy": "legwork.deploy",
+    "site": "legwork.site",
+    "demo": "legwork.demo",
     "admin": "legwork.admin",
     "pipeline": "legwork.pipeline",
     "versions": "legwork.versions",

@@ -133,6 +133,9 @@ def main(argv: list[str]) -> int:
                              commit=args.commit or None, role_arn=args.role_arn or None)
     print("deploy:", " ".join(command), flush=True)
     code = subprocess.call(command, cwd=ROOT)
-    if code == 0:
+    if code == 0:  # the web app goes up after the stack that holds its bucket and CDN
+        from legwork import site
+
+        site.publish(session, stack=stack_name(args.stage), stage=args.stage)
         print_outputs(stack_outputs(session.client("cloudformation"), stack_name(args.stage)))
     return code

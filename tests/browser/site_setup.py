@@ -60,13 +60,14 @@ def post_position(api: Api, courier: str, task_id: str, lat: float, lng: float, 
 
 
 def live_item(api: Api, token: str, task_id: str) -> dict | None:
+    """The task's item of GET /live once it has a position (None until then)."""
     items = api.expect(200, "GET", "/live", token=token)["items"]
-    return next((i for i in items if i["taskId"] == task_id), None)
+    return next((i for i in items if i["taskId"] == task_id and i.get("position")), None)
 
 
 def last_seen(item: dict | None) -> datetime | None:
-    """A live item's `lastSeen` as a datetime (None when there is no item yet)."""
-    return datetime.fromisoformat(item["lastSeen"].replace("Z", "+00:00")) if item else None
+    """A live item's `lastSeen` as a datetime (None when there is no item or no position yet)."""
+    return datetime.fromisoformat(item["lastSeen"].replace("Z", "+00:00")) if item and item.get("lastSeen") else None
 
 
 def screenshot(page, name: str) -> Path:

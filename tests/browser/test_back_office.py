@@ -87,7 +87,7 @@ def test_route_task_claim_start_positions_and_the_live_map(runtime, api, tokens,
     pages.sign_in(manager, "manager")
     row = manager.locator(f'.courier[data-task-id="{task_id}"]')
     row.wait_for(timeout=10000)
-    position = manager.evaluate("id => window.legwork.liveMap.markerPosition(id)", task_id)
+    position = eventually(lambda: manager.evaluate("id => window.legwork.liveMap.markerPosition(id)", task_id), timeout=10)
     assert abs(position["lat"] - START["latitude"]) < 1e-6 and abs(position["lng"] - START["longitude"]) < 1e-6
     assert row.locator(".progress").inner_text().endswith("%")
 
@@ -166,3 +166,24 @@ def test_a_courier_cannot_open_the_back_office(pages):
         assert "back office is for admins and managers" in notice.inner_text()
         assert page.locator("#live-map, .board, form").count() == 0
     screenshot(page, "courier-forbidden")
+
+
+def test_make_demo_drives_a_courier_along_the_route_to_the_end(runtime, api, tokens):
+    """`make demo`, bounded: courier1 drives the demo's running task fast, and completes it."""
+    import threading
+
+    from legwork import demo
+
+    lines: list[str] = []
+    stop = threading.Event()
+    team = demo.run(runtime.url, minutes=1.5, interval=0.3, speed=1500.0, couriers=1, stop=stop,
+                    log=lambda who, text: lines.append(f"{who}: {text}"))
+    courier = team[0]
+    assert courier.done, "\n".join(lines)
+    assert courier.sent >= 3
+    assert not courier.is_alive()
+    finished = api.expect(200, "GET", f"/tasks/{courier.done[0]}", token=tokens("admin"))
+    assert finished["status"] == "completed" and finished["assigneeName"] == "courier1"
+    track = api.expect(200, "GET", f"/tasks/{courier.done[0]}/track", token=tokens("admin"))["items"]
+    assert len(track) >= 3  # positions through the real API, with jitter: no two alike
+    assert len({(p["lat"], p["lng"]) for p in track}) == len(track)

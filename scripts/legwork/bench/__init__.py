@@ -1,4 +1,4 @@
-"""`python -m legwork bench {build|local|ingest}`: benchmarks that print figures.
+"""`python -m legwork bench {build|local|ingest|web}`: benchmarks that print figures.
 
 Benchmarks measure; they never assert. Each prints its figures side by side with the
 tool Legwork replaces where there is one.
@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = {"build": "legwork.bench.build", "local": "legwork.bench.local", "ingest": "legwork.bench.ingest"}
+BENCHES = {"build": "legwork.bench.build", "local": "legwork.bench.local", "ingest": "legwork.bench.ingest",
+           "web": "legwork.bench.web"}
 
 
 def main(argv: list[str]) -> int:

@@ -100,7 +100,8 @@ export function createMap(element, config, { onTilesChanged } = {}) {
 
   const fit = (points, options = {}) => {
     if (!points.length) return false;
-    map.fitBounds(L.latLngBounds(points), { padding: [30, 30], maxZoom: 16, ...options });
+    // No animation: a screen left mid-animation would leave Leaflet a timer on a removed map.
+    map.fitBounds(L.latLngBounds(points), { padding: [30, 30], maxZoom: 16, animate: false, ...options });
     return true;
   };
   return { map, tiles, toMap, fromMap, fit };

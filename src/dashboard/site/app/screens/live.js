@@ -447,9 +447,9 @@ function initials(name) {
 }
 
 function colorFor(key) {
-  let hash = 0;
-  for (const ch of String(key || "")) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 70% 42%)`;
+  let hash = 2166136261; // FNV-1a, then the golden angle: neighbours (courier1, courier2) get far-apart hues
+  for (const ch of String(key || "")) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `hsl(${Math.round((hash % 360) * 137.508) % 360} 70% 40%)`;
 }
 
 function escapeHtml(text) {
