@@ -151,7 +151,7 @@ class Pages:
             context.add_init_script(f"window.localStorage.setItem('legwork.tiles', {tiles!r});")
         self.contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15000)
+        page.set_default_timeout(30000)  # generous: a loaded CI machine answers slowly
         watch = Watch()
         watch.attach(page)
         self.watches.append(watch)

@@ -116,8 +116,8 @@ def main(argv: list[str]) -> int:
             page.on("response", on_response)
             nav = time.monotonic()
             page.goto("/#/live")
-            page.wait_for_function(f"document.querySelectorAll('.courier-pin').length >= {args.tasks} && "
-                                   f"document.querySelectorAll('.courier').length >= {args.tasks}", timeout=120000)
+            page.wait_for_function("n => document.querySelectorAll('.courier-pin').length >= n && "
+                                   "document.querySelectorAll('.courier').length >= n", arg=args.tasks, timeout=120000)
             tti = time.monotonic() - nav
             page.wait_for_function(
                 "() => { const m = window.legwork.liveMap; return m && m.trackQueue.length === 0 && m.trackBusy === 0 && "

@@ -3,9 +3,10 @@
 // Layers are created once per task and route and then moved or extended in place, so a
 // refresh never flickers and never touches the user's pan and zoom (the view is fitted
 // once, on the first data, and only until the user moves the map). Tracks are read once
-// from GET /tasks/{id}/track and then extended with each new live position; every 30 s
-// (and on every refresh for the selected courier) the track's last page is read again, so
-// points that arrived in an offline batch are drawn too.
+// from GET /tasks/{id}/track and then extended with each new live position; the
+// track's last page is read again when a courier's last-seen time jumps by more than a
+// phone's cadence (an offline batch arrived), for the selected courier on every refresh,
+// and every 2 minutes otherwise.
 
 import { ApiError } from "../api.js";
 import { createMap } from "../map/base.js";
@@ -16,7 +17,8 @@ export const title = "Live map";
 export const roles = ["admin", "manager"];
 
 export const SILENT_AFTER_S = 120;
-const TRACK_RESYNC_MS = 30000;
+const TRACK_RESYNC_MS = 120000;
+const GAP_MS = 25000; // phones report every 10 s: a longer gap between two refreshes means a batch came late
 const TRACK_PAGE = 1000;
 const TRACK_CONCURRENCY = 3;
 
@@ -165,10 +167,21 @@ class LiveView {
         entry.track.addLatLng(at);
       }
     }
-    if (isNew || (before.lastSeen !== item.lastSeen && (Date.now() - entry.syncedAt > TRACK_RESYNC_MS || this.selected === item.taskId))) {
+    if (isNew || (before.lastSeen !== item.lastSeen && this.trackMayMiss(before, item, entry))) {
       this.queueTrack(item.taskId);
     }
     this.updateRow(entry);
+  }
+
+  /**
+   * Whether points may have arrived that the live positions did not show: a gap longer
+   * than a phone's cadence (a batch sent after a spell offline), the selected courier,
+   * or a while since the last read. Otherwise the track grows from /live alone.
+   */
+  trackMayMiss(before, item, entry) {
+    if (this.selected === item.taskId || Date.now() - entry.syncedAt > TRACK_RESYNC_MS) return true;
+    if (!before.lastSeen || !item.lastSeen) return true;
+    return Date.parse(item.lastSeen) - Date.parse(before.lastSeen) > GAP_MS;
   }
 
   remove(taskId, entry) {
