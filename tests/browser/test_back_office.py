@@ -187,3 +187,28 @@ def test_make_demo_drives_a_courier_along_the_route_to_the_end(runtime, api, tok
     track = api.expect(200, "GET", f"/tasks/{courier.done[0]}/track", token=tokens("admin"))["items"]
     assert len(track) >= 3  # positions through the real API, with jitter: no two alike
     assert len({(p["lat"], p["lng"]) for p in track}) == len(track)
+
+
+def test_a_report_is_generated_and_downloaded_through_a_share_link(runtime, api, tokens, pages):
+    import urllib.request
+
+    page, _ = pages.open()
+    pages.sign_in(page, "manager")
+    page.get_by_role("link", name="Reports").click()
+    page.get_by_label("Period").select_option("week")
+    start = page.get_by_label("Starting (a Monday, or the 1st)").input_value()
+    page.get_by_role("button", name="Generate report").click()
+    report = page.locator(f'.report[data-report-id="week-{start}"]')
+    report.wait_for()
+    eventually(lambda: "ready" in report.locator(".badge").inner_text(), timeout=60) if "failed" not in report.inner_text() else None
+    assert "ready" in report.inner_text(), report.inner_text()
+    csv = report.locator("li", has_text="csv").first
+    assert csv.locator("a.download").get_attribute("href")
+    csv.get_by_role("button", name="Create share link").click()
+    link = csv.locator("a.share-link")
+    link.wait_for()
+    screenshot(page, "reports")
+    # Anyone holding the link downloads the file: a redirect to a short-lived URL.
+    with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as response:
+        body = response.read()
+    assert response.status == 200 and body.startswith("\ufeff".encode())  # the CSV, with its BOM

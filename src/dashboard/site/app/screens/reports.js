@@ -33,7 +33,9 @@ export function mount(container, ctx) {
     done.hidden = true;
     const report = await act(button, error, () => ctx.api.post("/reports", { period: period.value, start: start.value }));
     if (report) {
-      done.textContent = `Report ${report.reportId} is being generated…`;
+      done.textContent = report.status === "pending"
+        ? `Report ${report.reportId} is being generated…`
+        : `That period already has a report (${report.reportId}, ${report.status}).`;
       done.hidden = false;
       load();
     }
@@ -45,6 +47,10 @@ export function mount(container, ctx) {
     clearTimeout(poll);
     try {
       const reports = await ctx.api.all("/reports", { limit: 25 }, 50);
+      // The list may leave the files out: read each ready report's (newest ten).
+      await Promise.all(reports.filter((r) => r.status === "ready" && !r.files).slice(0, 10).map(async (r) => {
+        Object.assign(r, await ctx.api.get(`/reports/${encodeURIComponent(r.reportId)}`));
+      }));
       if (stopped) return;
       fill(body, reports.length ? reports.map(reportCard) : h("p", { class: "muted" }, "No reports yet."));
       showError(listError, null);
@@ -80,7 +86,7 @@ export function mount(container, ctx) {
       }
     });
     return h("li", { dataset: { fileId: file.fileId } },
-      file.url ? h("a", { href: file.url, class: "download", download: file.name }, file.name) : h("span", {}, file.name),
+      (file.downloadUrl || file.url) ? h("a", { href: file.downloadUrl || file.url, class: "download", download: file.name }, file.name) : h("span", {}, file.name),
       h("span", { class: "muted small" }, ` ${file.format || ""} · ${size(file.size)} `), expiry, share, out, error);
   }
 
