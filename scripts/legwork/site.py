@@ -168,8 +168,8 @@ def publish(session, *, stack: str, stage: str, tiles: str | None = None, site: 
     print(f"site: {len(plan.upload)} uploaded, {len(plan.delete)} deleted, {plan.unchanged} unchanged in s3://{bucket}"
           + (f"; invalidation {invalidation} of {len(plan.invalidation_paths())} paths" if invalidation else "; nothing to invalidate"),
           file=out)
-    if outputs.get("DashboardUrl"):
-        print(f"site: {outputs['DashboardUrl']}", file=out)
+    if outputs.get("WebAppUrl"):
+        print(f"site: {outputs['WebAppUrl']}", file=out)
     return plan
 
 

@@ -19,7 +19,7 @@ STACK_TEMPLATE = {
         "ApiUrl": {"Value": API_URL},
         "DashboardBucketName": {"Value": "legwork-prod-site"},
         "DashboardDistributionId": {"Value": {"Ref": "Distribution"}},
-        "DashboardUrl": {"Value": "https://legwork.example.cn/"},
+        "WebAppUrl": {"Value": "https://legwork.example.cn/"},
     },
 }
 

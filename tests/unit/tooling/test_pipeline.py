@@ -128,7 +128,8 @@ def _list(value) -> list:
 # What each CloudFormation type needs, as an IAM service prefix.
 SERVICE_OF_TYPE = {"ApiGateway": "apigateway", "CloudWatch": "cloudwatch", "Logs": "logs", "Events": "events",
                    "Scheduler": "scheduler", "SecretsManager": "secretsmanager", "SSM": "ssm", "SQS": "sqs",
-                   "SNS": "sns", "S3": "s3", "DynamoDB": "dynamodb", "IAM": "iam", "Lambda": "lambda"}
+                   "SNS": "sns", "S3": "s3", "DynamoDB": "dynamodb", "IAM": "iam", "Lambda": "lambda",
+                   "CloudFront": "cloudfront"}
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "cn-north-1"])
