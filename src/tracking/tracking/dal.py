@@ -7,9 +7,12 @@
 
 The TrackingTable holds, under the partition `TASK#<taskId>`:
 
-- one item per GPS point, sort key `PT#<ts>#<digest>` (time order; re-writing the same
-  point overwrites the same item, so a redelivery adds nothing);
-- one live item, sort key `LIVE`: the latest position, distance and progress. While the
+- chunk items, sort key `PT#<first ts>#<digest of its points>`: the points of up to
+  `CHUNK_SPAN`, in one string (time order; writing the same points again overwrites the
+  same item, so a redelivery adds nothing; one-point items of an earlier design are
+  still read);
+- one live item, sort key `LIVE`: the latest position, distance and progress, and the
+  newest points not yet in a chunk (`tracking.models.encode_points`). While the
   task runs it also carries `livePk = "LIVE#<shard>"` (`live_shard`: a hash of the task
   into `LIVE_SHARDS` values, so no index partition takes every running task) and
   `liveSk = <taskId>`, the keys of the sparse, keys-only GSI `liveShards`; only live items
@@ -32,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from legwork_common.aws import client as aws_client, dynamodb
-from tracking.models import CHUNK_SPAN, POINT_PREFIX, Point, format_utc, parse_utc, points_from_item
+from tracking.models import CHUNK_SPAN, POINT_PREFIX, Point, buffered_points, format_utc, parse_utc, points_from_item
 
 LIVE_INDEX = "liveShards"
 # The live index is spread over this many partition key values (a hash of the task), so no
@@ -279,6 +282,36 @@ class TrackingTable:
             usage.read_units += read_units(response.get("Item"), consistent=True)
         return response.get("Item")
 
+    def live_item(self, task_id: str, fields: dict[str, Any], *, new_ts: str, in_index: bool) -> dict[str, Any]:
+        """The live item `put_live` writes (to weigh it before writing: `write_units`)."""
+        item = {k: v for k, v in fields.items() if v is not None}
+        item.update(self.live_key(task_id), lastTs=new_ts)
+        if in_index:
+            item.update(livePk=live_shard(task_id), liveSk=task_id)
+        return item
+
+    def stored_points(self, task_id: str, *, since: str, until: str, usage: Usage | None = None) -> list[Point]:
+        """The points of the chunk items starting from `since` to `until` (timestamps), read
+        strongly consistently: what a late batch may already have stored."""
+        args: dict[str, Any] = {
+            "TableName": self.name, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {":pk": task_partition(task_id), ":from": f"{POINT_PREFIX}{since}",
+                                          ":to": f"{POINT_PREFIX}{until}$"},  # "$" follows "#"
+        }
+        client = self.table.meta.client  # thread-safe, unlike the Table resource
+        found: list[Point] = []
+        while True:
+            response = client.query(**args)
+            if usage:
+                usage.read_requests += 1
+                usage.read_units += max(1, -(-sum(item_size(i) for i in response.get("Items", [])) // 4096))
+            for item in response.get("Items", []):
+                found.extend(points_from_item(item))
+            if "LastEvaluatedKey" not in response:
+                return found
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def put_live(self, task_id: str, fields: dict[str, Any], *, previous_ts: str | None, new_ts: str,
                  in_index: bool, usage: Usage | None = None) -> bool:
         """Replace the live item with `fields` unless another writer got there first; False if so.
@@ -292,10 +325,7 @@ class TrackingTable:
         costs the same write unit as an update; leaving out `livePk`/`liveSk` takes the
         item out of the `live` index.
         """
-        item = {k: v for k, v in fields.items() if v is not None}
-        item.update(self.live_key(task_id), lastTs=new_ts)
-        if in_index:
-            item.update(livePk=live_shard(task_id), liveSk=task_id)
+        item = self.live_item(task_id, fields, new_ts=new_ts, in_index=in_index)
         names = {"#lt": "lastTs"}
         values: dict[str, Any] = {":new": new_ts}
         if previous_ts is None:
@@ -334,7 +364,13 @@ class TrackingTable:
         point is final once a chunk starting after it has been read, or when no chunk is
         left. A chunk never spans more than `CHUNK_SPAN`, so the page after `after` starts
         reading that far before it. The same point stored twice is given once.
+
+        The live item's buffer (the newest points, not yet in a chunk) is read first and
+        merged as one more chunk: points the consumer moves from the buffer to a chunk
+        meanwhile are then found in one or the other, or both, never in neither.
         """
+        live = self.table.get_item(Key=self.live_key(task_id), ConsistentRead=True).get("Item")
+        buffer = buffered_points(live)
         start = POINT_PREFIX
         if after:
             try:
@@ -363,19 +399,28 @@ class TrackingTable:
                 page.append(point)
                 last_key = key
 
+        def take(first_key: str, points: list[Point]) -> None:
+            # Every chunk still unread starts at or after this one: what sorts before its
+            # first timestamp is final.
+            give(first_key)
+            for point in points:
+                heapq.heappush(pending, (point.sort_key, point))
+
         while len(page) <= limit and not exhausted:
             response = self.table.query(**args)
             for item in response.get("Items", []):
-                # Every chunk still unread starts at or after this one: what sorts before its
-                # first timestamp is final.
-                give(f"{POINT_PREFIX}{item.get('firstTs', item.get('ts'))}")
-                for point in points_from_item(item):
-                    heapq.heappush(pending, (point.sort_key, point))
+                first_key = f"{POINT_PREFIX}{item.get('firstTs', item.get('ts'))}"
+                if buffer and buffer[0].sort_key <= first_key:
+                    take(buffer[0].sort_key, buffer)
+                    buffer = []
+                take(first_key, points_from_item(item))
             if "LastEvaluatedKey" in response:
                 args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             else:
                 exhausted = True
         if exhausted:
+            if buffer:
+                take(buffer[0].sort_key, buffer)
             give(None)
         more = len(page) > limit
         page = page[:limit]

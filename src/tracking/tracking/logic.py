@@ -6,8 +6,9 @@ Two halves, free of any AWS event shape:
   queues the batch (nothing is written to the table on the request path); `track` and
   `live` read.
 - `Ingest`: the queue's consumer, one instance per SQS batch. Every message is
-  `stage`d (parsed, its task looked up; a poisoned one raises), then `commit` writes
-  all staged points with batched writes and makes one live update per task.
+  `stage`d (parsed, its task looked up; a poisoned one raises), then `commit` makes one
+  live update per task, the task's newest points riding in its live item until they fill
+  a chunk (see tracking.models): usually one write unit per batch in all.
 
     >>> ingest = Ingest(tasks, routes, tracking)
     >>> ingest.prefetch([m.body for m in messages])
@@ -41,9 +42,11 @@ from legwork_common.errors import Forbidden, NotAssignee, NotFound, TaskNotInPro
 from legwork_common.geo import haversine_m, locate_on_path
 from tracking.dal import (
     BATCH_GET_MAX, PositionsQueue, RoutesTable, TasksTable, TrackingTable, Usage, batch_get, task_partition,
+    write_units,
 )
 from tracking.models import (
-    Point, PoisonMessage, QueuedBatch, TrackPage, chunk_item, chunks, encode_cursor, format_utc, parse_positions,
+    CHUNK_SPAN, Point, PoisonMessage, QueuedBatch, TrackPage, buffered_points, chunk_item, chunks, encode_cursor,
+    encode_points, format_utc, parse_positions,
 )
 
 logger = Logger(child=True)
@@ -193,7 +196,7 @@ def _public_live(item: dict, task: dict) -> dict:
         "routeId": item.get("routeId"),
         "courier": {"userId": item.get("courierId"), "username": item.get("courierName") or task.get("assigneeName")},
         "position": item.get("position"),  # None until the first point arrives
-        "lastSeen": item.get("lastSeen"),
+        "lastSeen": (item.get("position") or {}).get("ts") or item.get("lastSeen"),
         "progress": item.get("progress"),
         "distanceM": item.get("distanceM", 0),
         "offRouteM": item.get("offRouteM"),
@@ -251,7 +254,7 @@ class IngestResult:
     failed: int = 0
     points: int = 0
     unique_points: int = 0
-    items: int = 0  # point items written (one per chunk of a batch)
+    items: int = 0  # chunk items written (the live items' buffers hold the newest points)
     live_updated: int = 0
     live_stale: int = 0
     duration_ms: float = 0.0  # the handler's own time (billed duration is about this, rounded up)
@@ -325,131 +328,164 @@ class Ingest:
         return batch
 
     def commit(self) -> list[tuple[Hashable, Exception]]:
-        """Write every staged message's points, then the live items; the messages that failed.
+        """Store every staged message's points and move each task's live item; the messages that failed.
 
-        A failed message is retried by SQS; its points are written again under the same
-        keys, so retrying is harmless.
+        One task at a time per thread (`_store_task`), several tasks at once: the calls are
+        independent and I/O-bound, so the batch's duration (and Lambda's bill) is not their
+        sum. A failed message is retried by SQS; its points then find themselves stored
+        (in the live item's buffer or a chunk) and are not written twice.
         """
         failures: dict[Hashable, Exception] = {}
-        items: dict[tuple[str, str], dict] = {}
-        origin: dict[tuple[str, str], list[Hashable]] = {}
-        for staged in self._staged:
-            self.result.points += len(staged.batch.points)
-            for item in _chunk_items(staged.batch, self.settings.retention):
-                key = (item["pk"], item["sk"])
-                items[key] = item  # the same batch twice (redelivered or re-sent) is one item
-                origin.setdefault(key, []).append(staged.key)
-        self.result.unique_points = sum(int(item["count"]) for item in items.values())
-        self.result.items = len(items)
-        try:
-            unwritten = self.tracking.put_points(list(items.values()), usage=self.result.usage)
-        except Exception as exc:  # the whole write failed: every message is retried
-            logger.exception("writing points failed")
-            unwritten = list(items.values())
-            error: Exception = exc
-        else:
-            error = RuntimeError("points stayed unprocessed after retries (throttled)")
-        for item in unwritten:
-            for message in origin[(item["pk"], item["sk"])]:
-                failures.setdefault(message, error)
-
         by_task: dict[str, list[_Staged]] = {}
         for staged in self._staged:
-            if staged.key not in failures:
-                by_task.setdefault(staged.batch.task_id, []).append(staged)
+            self.result.points += len(staged.batch.points)
+            by_task.setdefault(staged.batch.task_id, []).append(staged)
         route_ids = {str(t["routeId"]) for t in (self._task_items.get(tid) for tid in by_task) if t and t.get("routeId")}
         routes = self.route_cache.get_many(self.routes, route_ids, self.result.usage) if route_ids else {}
-        # One live write per task, several tasks at a time: the calls are independent and
-        # I/O-bound, so the batch's duration (and Lambda's bill) is not their sum.
         with ThreadPoolExecutor(max_workers=max(1, min(LIVE_WRITERS, len(by_task)))) as pool:
-            futures = {task_id: pool.submit(self._update_live, task_id, batches, routes)
+            futures = {task_id: pool.submit(self._store_task, task_id, batches, routes)
                        for task_id, batches in by_task.items()}
         for task_id, future in futures.items():
             try:
-                outcome, usage = future.result()
+                stored = future.result()
             except Exception as exc:
-                logger.error("live update failed", extra={"taskId": task_id, "error": repr(exc)})
+                logger.error("storing points failed", extra={"taskId": task_id, "error": repr(exc)})
                 for staged in by_task[task_id]:
                     failures.setdefault(staged.key, exc)
                 continue
-            self.result.usage.add(usage)
-            if outcome == "updated":
+            self.result.usage.add(stored.usage)
+            self.result.unique_points += stored.unique_points
+            self.result.items += stored.items
+            if stored.outcome == "updated":
                 self.result.live_updated += 1
             else:
                 self.result.live_stale += 1
         self.result.failed = len(failures) + self.result.poisoned
         return list(failures.items())
 
-    def _update_live(self, task_id: str, batches: list[_Staged], routes: dict[str, dict | None]) -> tuple[str, Usage]:
-        """Move the task's live item to its newest point: ("updated" | "stale", the requests made).
+    def _store_task(self, task_id: str, batches: list[_Staged], routes: dict[str, dict | None]) -> "_Stored":
+        """Store one task's new points and move its live item to the newest (in a worker thread).
 
-        Runs in a worker thread: it touches no shared state but reads (counts go in its own `Usage`).
+        Points newer than the live item's go into its buffer; when the buffer would outgrow
+        one write unit or `CHUNK_SPAN`, what it held is written as a chunk first. Older
+        points (a late batch, a redelivery) are looked up where they would be stored and
+        only those missing are written, as a chunk of their own: the courier never moves
+        back, and nothing is stored twice. Touches no shared state but reads.
         """
-        usage = Usage()
+        stored = _Stored(usage=Usage())
         task = self._task_items[task_id]
         points: dict[str, tuple[Point, QueuedBatch]] = {}
         for staged in batches:
             for point in staged.batch.points:
                 points[point.sort_key] = (point, staged.batch)
         ordered = [points[k] for k in sorted(points)]  # sort keys start with the timestamp
-        newest, newest_batch = ordered[-1]
+        stored.unique_points = len(ordered)
+        courier_id = ordered[-1][1].courier_id
         route = routes.get(str(task.get("routeId"))) if task.get("routeId") else None
         previous = self._live_items.get(task_id)
+        late_checked: set[str] = set()
         for _ in range(LIVE_ATTEMPTS):
             previous_ts = previous.get("lastTs") if previous else None
-            if previous_ts is not None and previous_ts >= newest.ts:
-                return "stale", usage  # an older batch arrived late: the live item stays
-            fresh = [p for p, _ in ordered if previous_ts is None or p.ts > previous_ts]
+            buffer = buffered_points(previous)
+            in_buffer = {p.sort_key for p in buffer}
+            late = [p for p, _ in ordered if previous_ts is not None and p.ts <= previous_ts
+                    and p.sort_key not in in_buffer and p.sort_key not in late_checked]
+            if late:
+                stored.items += self._store_late(task_id, late, courier_id, stored.usage)
+                late_checked.update(p.sort_key for p in late)
+            fresh = [(p, b) for p, b in ordered if previous_ts is None or p.ts > previous_ts]
+            if not fresh:
+                stored.outcome = "stale"  # nothing newer than the live item: it stays
+                return stored
+            newest, newest_batch = fresh[-1]
             walked = 0.0
             # A task listed when it started has a live item with no position yet.
             position = (previous or {}).get("position")
             last = (position["lat"], position["lng"]) if position else None
-            for point in fresh:
+            for point, _ in fresh:
                 if last is not None:
                     walked += haversine_m(last, (point.lat, point.lng))
                 last = (point.lat, point.lng)
             distance = Decimal(str(previous.get("distanceM", 0))) if previous else Decimal(0)
-            fields = _live_fields(task_id, task, newest, newest_batch, route, distance + _dec(walked, 1),
-                                  now=self.clock())
+            fields = _live_fields(task_id, task, newest, newest_batch, route, distance + _dec(walked, 1))
+            if self.settings.retention:
+                fields["expiresAt"] = int((newest.at + self.settings.retention).timestamp())
+            in_index = task.get("status") == IN_PROGRESS
+            flush, keep = self._split_buffer(task_id, fields, buffer, [p for p, _ in fresh], newest.ts, in_index)
+            if flush:
+                stored.items += self._write_chunks(task_id, flush, courier_id, stored.usage)
+            if keep:
+                fields.update(encode_points(keep))  # its lastTs is the newest point's, as put_live writes
             if self.tracking.put_live(task_id, fields, previous_ts=previous_ts, new_ts=newest.ts,
-                                      in_index=task.get("status") == IN_PROGRESS, usage=usage):
-                return "updated", usage
-            previous = self.tracking.get_live(task_id, usage=usage)  # someone else wrote: look again
+                                      in_index=in_index, usage=stored.usage):
+                stored.outcome = "updated"
+                return stored
+            previous = self.tracking.get_live(task_id, usage=stored.usage)  # someone else wrote: look again
         raise RuntimeError(f"the live item of task {task_id} kept changing under {LIVE_ATTEMPTS} attempts")
+
+    def _split_buffer(self, task_id: str, fields: dict, buffer: list[Point], fresh: list[Point], new_ts: str,
+                      in_index: bool) -> tuple[list[Point], list[Point]]:
+        """(points to write as chunks now, points the live item keeps): the item stays one write unit."""
+        def fits(points: list[Point]) -> bool:
+            if points[-1].at - points[0].at > CHUNK_SPAN:
+                return False
+            item = self.tracking.live_item(task_id, {**fields, **encode_points(points)}, new_ts=new_ts,
+                                           in_index=in_index)
+            return write_units(item) == 1
+
+        if fits(buffer + fresh):
+            return [], buffer + fresh
+        if fits(fresh):
+            return buffer, fresh
+        return buffer + fresh, []
+
+    def _write_chunks(self, task_id: str, points: list[Point], courier_id: str, usage: Usage) -> int:
+        """Write `points` as chunk items (content-keyed: writing them again changes nothing); how many."""
+        items = []
+        for chunk in chunks(points):
+            expires = int((chunk[-1].at + self.settings.retention).timestamp()) if self.settings.retention else None
+            items.append(chunk_item(chunk, partition=task_partition(task_id), courier_id=courier_id,
+                                    expires_at=expires))
+        if self.tracking.put_points(items, usage=usage):
+            raise RuntimeError("points stayed unprocessed after retries (throttled)")
+        return len(items)
+
+    def _store_late(self, task_id: str, late: list[Point], courier_id: str, usage: Usage) -> int:
+        """Write the points of `late` (older than the live item) that no chunk holds yet; how many items."""
+        since = format_utc(late[0].at - CHUNK_SPAN)  # a chunk holding late[0] starts at most this early
+        have = {p.sort_key for p in self.tracking.stored_points(task_id, since=since, until=late[-1].ts, usage=usage)}
+        missing = [p for p in late if p.sort_key not in have]
+        return self._write_chunks(task_id, missing, courier_id, usage) if missing else 0
+
+
+@dataclass
+class _Stored:
+    """What `_store_task` did for one task."""
+
+    usage: Usage
+    outcome: str = "stale"
+    unique_points: int = 0
+    items: int = 0  # chunk items written
 
 
 def _dec(value: float, places: int) -> Decimal:
     return Decimal(str(round(value, places)))
 
 
-def _chunk_items(batch: QueuedBatch, retention: timedelta | None) -> list[dict]:
-    """The items storing one received batch: one per chunk (usually one), expiring after `retention`."""
-    items = []
-    for chunk in chunks(batch.points):
-        expires = int((chunk[-1].at + retention).timestamp()) if retention else None
-        items.append(chunk_item(chunk, partition=task_partition(batch.task_id), courier_id=batch.courier_id,
-                                expires_at=expires))
-    return items
-
-
 def _live_fields(task_id: str, task: dict, newest: Point, batch: QueuedBatch, route: dict | None,
-                 distance: Decimal, *, now: datetime) -> dict[str, Any]:
+                 distance: Decimal) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "taskId": task_id,
         "routeId": task.get("routeId"),
         "courierId": batch.courier_id,
         "courierName": task.get("assigneeName") if task.get("assigneeId") == batch.courier_id else None,
-        "position": newest.as_public(),
-        "lastSeen": newest.ts,
+        "position": newest.as_public(),  # its ts is when the courier was last seen
         "distanceM": distance,
-        "taskStatus": task.get("status"),
-        "updatedAt": format_utc(now),
     }
     waypoints = (route or {}).get("waypoints") or []
     if len(waypoints) >= 2:
         where = locate_on_path(waypoints, (newest.lat, newest.lng))
-        fields.update(progress=_dec(where.fraction, 4), alongM=_dec(where.along_m, 1),
-                      offRouteM=_dec(where.offset_m, 1), routeLengthM=_dec(where.length_m, 1))
+        fields.update(progress=_dec(where.fraction, 4), offRouteM=_dec(where.offset_m, 1))
     else:
-        fields.update(progress=None, alongM=None, offRouteM=None, routeLengthM=None)
+        fields.update(progress=None, offRouteM=None)
     return fields

@@ -13,11 +13,18 @@ Points are normalised once, at the API (timestamps to millisecond UTC, coordinat
 7 decimals, about 1 cm): the same point re-sent by a phone, or redelivered by SQS, gets the
 same key (`Point.sort_key`).
 
-Stored compactly: one item per received batch (`chunks`, `chunk_item`), its points in one
-string, keyed `PT#<first ts>#<digest of its points>`. A redelivered or re-sent batch has
-the same key, so writing it again overwrites the one item; a chunk never spans more than
-`CHUNK_SPAN`, so a reader can merge overlapping chunks into one time-ordered track
-(`points_from_item` reads a chunk, and the one-point items of the earlier design).
+Stored compactly, in two places (see tracking.dal for the keys):
+
+- the task's **live item** holds its newest points (`encode_points`: one string) beside
+  the latest position, as long as the item stays within one write unit (1 KB) and
+  `CHUNK_SPAN`; a batch then costs one write, the one the live map needed anyway;
+- when they no longer fit, the buffered points are written as one **chunk** item
+  (`chunk_item`), keyed `PT#<first ts>#<digest of its points>`: writing the same points
+  again overwrites the same item.
+
+A chunk never spans more than `CHUNK_SPAN`, so a reader merges overlapping chunks and the
+buffer into one time-ordered track (`points_from_item` reads a chunk or a buffer, and the
+one-point items of the earlier design).
 """
 from __future__ import annotations
 
@@ -266,27 +273,64 @@ def chunks(points: tuple[Point, ...] | list[Point]) -> list[tuple[Point, ...]]:
     return [tuple(chunk) for chunk in out]
 
 
+def encode_points(chunk: tuple[Point, ...] | list[Point]) -> dict[str, Any]:
+    """`{firstTs, lastTs, count, pts}` of points in key order (a chunk, or a live item's buffer).
+
+    `pts` is `ms,lat,lng,accuracy,speed;…`, each point relative to the one before it:
+    milliseconds since it, and latitude and longitude in 1e-7 degrees (the stored
+    precision) as differences; the first point's are absolute. A fix every 2 s is about
+    24 bytes, so a 1 KB item holds a few minutes of a courier.
+    """
+    lines = []
+    previous: tuple[datetime, int, int] | None = None
+    for point in chunk:
+        lat, lng = int(point.lat.scaleb(7)), int(point.lng.scaleb(7))
+        if previous is None:
+            head = [0, lat, lng]
+        else:
+            head = [round((point.at - previous[0]).total_seconds() * 1000), lat - previous[1], lng - previous[2]]
+        previous = (point.at, lat, lng)
+        extra = ["" if v is None else _short(v) for v in (point.accuracy, point.speed)]
+        lines.append(",".join([*map(str, head), *extra]).rstrip(","))
+    return {"firstTs": chunk[0].ts, "lastTs": chunk[-1].ts, "count": len(chunk), "pts": ";".join(lines)}
+
+
+def _short(value: Decimal) -> str:
+    """A number without trailing zeros (4.50 is 4.5): the same number, fewer bytes."""
+    text = str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def chunk_item(chunk: tuple[Point, ...], *, partition: str, courier_id: str,
                expires_at: int | None) -> dict[str, Any]:
-    """The item storing one chunk: `points` holds `ms after firstTs,lat,lng,accuracy,speed;…`."""
-    first = chunk[0].at
+    """The item storing one chunk (`encode_points`), keyed `PT#<first ts>#<digest of its points>`."""
     digest = hashlib.sha256("\n".join(p.sort_key for p in chunk).encode()).hexdigest()[:16]
-    lines = []
-    for point in chunk:
-        offset = round((point.at - first).total_seconds() * 1000)
-        extra = ["" if v is None else str(v) for v in (point.accuracy, point.speed)]
-        lines.append(",".join([str(offset), str(point.lat), str(point.lng), *extra]).rstrip(","))
-    item: dict[str, Any] = {
-        "pk": partition, "sk": f"{POINT_PREFIX}{chunk[0].ts}#{digest}", "firstTs": chunk[0].ts,
-        "lastTs": chunk[-1].ts, "count": len(chunk), "courierId": courier_id, "points": ";".join(lines),
-    }
+    item: dict[str, Any] = {"pk": partition, "sk": f"{POINT_PREFIX}{chunk[0].ts}#{digest}",
+                            **encode_points(chunk), "courierId": courier_id}
     if expires_at is not None:
         item["expiresAt"] = expires_at
     return item
 
 
+def buffered_points(live: dict[str, Any] | None) -> list[Point]:
+    """The newest points a live item holds until they fill a chunk (none for an item without)."""
+    return points_from_item(live) if live and "count" in live else []
+
+
 def points_from_item(item: dict[str, Any]) -> list[Point]:
-    """The points an item stores, in key order (a chunk, or a one-point item of the earlier design)."""
+    """The points an item stores, in key order: a chunk or a buffer (`encode_points`), a chunk
+    of the first compact form (`points`: offsets from the first point, absolute
+    coordinates), or a one-point item of the earliest design."""
+    if "pts" in item:
+        out = []
+        at, lat, lng = parse_utc(str(item["firstTs"])), 0, 0
+        for i, line in enumerate(str(item["pts"]).split(";")):
+            fields = line.split(",") + ["", ""]
+            at += timedelta(milliseconds=int(fields[0]))
+            lat, lng = (int(fields[1]), int(fields[2])) if i == 0 else (lat + int(fields[1]), lng + int(fields[2]))
+            out.append(Point(lat=Decimal(lat).scaleb(-7).quantize(_COORD), lng=Decimal(lng).scaleb(-7).quantize(_COORD),
+                             ts=format_utc(at), accuracy=_stored(fields[3]), speed=_stored(fields[4])))
+        return out
     if "points" not in item:
         return [Point(lat=Decimal(str(item["lat"])), lng=Decimal(str(item["lng"])), ts=str(item["ts"]),
                       accuracy=_stored(item.get("accuracy")), speed=_stored(item.get("speed")))]
@@ -294,14 +338,14 @@ def points_from_item(item: dict[str, Any]) -> list[Point]:
     out = []
     for line in str(item["points"]).split(";"):
         fields = line.split(",") + ["", ""]
-        out.append(Point(lat=Decimal(fields[1]), lng=Decimal(fields[2]),
+        out.append(Point(lat=Decimal(fields[1]).quantize(_COORD), lng=Decimal(fields[2]).quantize(_COORD),
                          ts=format_utc(first + timedelta(milliseconds=int(fields[0]))),
                          accuracy=_stored(fields[3]), speed=_stored(fields[4])))
     return out
 
 
 def _stored(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
+    return None if value is None or value == "" else Decimal(str(value)).quantize(_METRIC)
 
 
 # -- paging --------------------------------------------------------------------------------

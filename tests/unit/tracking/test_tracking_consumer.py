@@ -18,7 +18,7 @@ from legwork_common.geo import haversine_m
 from tracking import handlers
 from tracking.dal import live_shard
 from tracking.models import points_from_item
-from tracking_support import COURIER, OTHER_COURIER, call, consume, failed_ids, iso, points
+from tracking_support import COURIER, OTHER_COURIER, call, consume, failed_ids, iso, points, storing_items
 
 
 def post(task_id: str, pts: list[dict], caller=COURIER) -> dict:
@@ -32,15 +32,9 @@ def table():
     return boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"])
 
 
-def stored_items(task_id: str) -> list[dict]:
-    response = table().query(KeyConditionExpression="pk = :pk AND begins_with(sk, :pt)",
-                             ExpressionAttributeValues={":pk": f"TASK#{task_id}", ":pt": "PT#"})
-    return response["Items"]
-
-
 def stored_points(task_id: str) -> list[dict]:
-    """Every point the table holds for the task, item by item (duplicates kept)."""
-    return [point.as_public() for item in stored_items(task_id) for point in points_from_item(item)]
+    """Every point the table holds for the task, in its chunks and its live item (duplicates kept)."""
+    return [point.as_public() for item in storing_items(task_id) for point in points_from_item(item)]
 
 
 def live_item(task_id: str) -> dict | None:
@@ -193,12 +187,12 @@ def test_one_live_update_per_task_per_sqs_batch(put_task, queue, now, caplog):
     [stats] = [r.ingestStats for r in caplog.records if hasattr(r, "ingestStats")]
     assert stats["live_updated"] == 2           # one per task, not one per message or point
     assert stats["unique_points"] == 9
-    assert stats["items"] == 6                  # one item per received batch, not one per point
-    assert stats["items_written"] == 6 + 2      # the batches and the two live items
-    assert stats["write_requests"] == 1 + 2     # one BatchWriteItem for 6 batches, one PutItem per task
-    # Billed units: each batch item and each live item is under 1 KB; the keys-only index
-    # is written only when a task enters or leaves it.
-    assert stats["write_units"] == 6 + 2
+    assert stats["items"] == 0                  # no chunk: the points ride in the live items
+    assert stats["items_written"] == 2          # the two live items
+    assert stats["write_requests"] == 2         # one PutItem per task
+    # Billed units: each live item stays under 1 KB with its buffered points; the keys-only
+    # index is written only when a task enters or leaves it.
+    assert stats["write_units"] == 2
     assert live_item(tasks[0])["position"]["ts"] == iso(now - timedelta(minutes=4) + timedelta(seconds=10))
 
 

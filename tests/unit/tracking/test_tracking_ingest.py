@@ -12,11 +12,11 @@ from legwork_common.geo import haversine_m
 from tracking.dal import RoutesTable, TasksTable, TrackingTable
 from tracking.logic import Ingest, RouteCache
 from tracking.models import QueuedBatch, parse_positions, points_from_item
-from tracking_support import COURIER, points
+from tracking_support import COURIER, points, storing_items
 
 
-def message(task_id: str, at, coords, now) -> str:
-    pts = parse_positions({"points": points(at, coords)}, now=now)
+def message(task_id: str, at, coords, now, step_s: int = 10) -> str:
+    pts = parse_positions({"points": points(at, coords, step_s)}, now=now)
     return QueuedBatch(batch_id="b", task_id=task_id, courier_id=COURIER["userId"], accepted_at="x",
                        points=tuple(pts)).to_message()
 
@@ -50,10 +50,7 @@ def ingest_with(resource, *, sleep=lambda s: None) -> Ingest:
 
 def stored(task_id: str) -> int:
     """How many points the table holds for the task."""
-    items = boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"]).query(
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :pt)",
-        ExpressionAttributeValues={":pk": f"TASK#{task_id}", ":pt": "PT#"})["Items"]
-    return sum(len(points_from_item(item)) for item in items)
+    return sum(len(points_from_item(item)) for item in storing_items(task_id))
 
 
 def run(ingest: Ingest, bodies: dict[str, str]) -> dict:
@@ -68,7 +65,9 @@ def test_unprocessed_items_are_retried_until_written(put_task, now):
     resource = Throttling(boto3.resource("dynamodb"), n=3, times=2)
     ingest = ingest_with(resource)
 
-    failures = run(ingest, {"m1": message(task_id, now - timedelta(minutes=5), [(52.5, 13.4 + i / 1000) for i in range(20)], now)})
+    # 19 minutes offline: more than one chunk spans, so the points go to two chunk items at once.
+    failures = run(ingest, {"m1": message(task_id, now - timedelta(minutes=25),
+                                          [(52.5, 13.4 + i / 1000) for i in range(20)], now, step_s=60)})
 
     assert failures == {}
     assert stored(task_id) == 20
@@ -77,18 +76,19 @@ def test_unprocessed_items_are_retried_until_written(put_task, now):
 
 def test_points_that_stay_unprocessed_fail_only_their_messages(put_task, now):
     throttled, fine = put_task(), put_task()
-    # One item per batch: `throttled`'s item comes first in the request, and the first put
-    # of every request stays unprocessed: only `throttled`'s points, every time.
+    # `throttled`'s points span 20 minutes, so they go to chunk items (BatchWriteItem), and
+    # the first put of every request stays unprocessed; `fine`'s ride in its live item.
     bodies = {
-        "m-throttled": message(throttled, now - timedelta(minutes=5), [(52.5, 13.4 + i / 1000) for i in range(5)], now),
-        "m-fine": message(fine, now - timedelta(minutes=5), [(48.8, 2.3 + i / 1000) for i in range(20)], now),
+        "m-throttled": message(throttled, now - timedelta(minutes=25), [(52.5, 13.4 + i / 1000) for i in range(5)], now,
+                               step_s=300),
+        "m-fine": message(fine, now - timedelta(minutes=5), [(48.8, 2.3 + i / 1000) for i in range(10)], now),
     }
     ingest = ingest_with(Throttling(boto3.resource("dynamodb"), n=1, times=100))
 
     failures = run(ingest, bodies)
 
     assert set(failures) == {"m-throttled"}
-    assert stored(fine) == 20
+    assert stored(fine) == 10
     assert ingest.result.live_updated == 1  # the failed message's task waits for its retry
 
 

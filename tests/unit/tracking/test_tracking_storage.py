@@ -1,5 +1,6 @@
-"""Compact point storage: one item per received batch, idempotent, expiring, and a track that
-still pages in time order however the batches overlap."""
+"""Compact point storage: a batch's points ride in the task's live item (the write the live map
+needs anyway) until they fill a chunk item; idempotent, expiring, and a track that still pages
+in time order however the batches overlap."""
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from legwork import ROOT, yamlcfn
 from tracking import handlers
 from tracking.dal import item_size
 from tracking.models import CHUNK_SPAN, parse_utc, points_from_item
-from tracking_support import COURIER, MANAGER, call, consume, iso, points
+from tracking_support import COURIER, MANAGER, call, chunk_items, consume, iso, points, storing_items
 
 
 def post(task_id: str, pts: list[dict]) -> None:
@@ -23,9 +24,17 @@ def post(task_id: str, pts: list[dict]) -> None:
 
 
 def items(task_id: str) -> list[dict]:
-    return boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"]).query(
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :pt)",
-        ExpressionAttributeValues={":pk": f"TASK#{task_id}", ":pt": "PT#"})["Items"]
+    return chunk_items(task_id)
+
+
+def live(task_id: str) -> dict:
+    return boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"]).get_item(
+        Key={"pk": f"TASK#{task_id}", "sk": "LIVE"}, ConsistentRead=True)["Item"]
+
+
+def stored_ts(task_id: str) -> list[str]:
+    """The timestamps of every point stored for the task, in chunks and in the live item, duplicates kept."""
+    return sorted(p.ts for item in storing_items(task_id) for p in points_from_item(item))
 
 
 def whole_track(task_id: str, limit: int) -> list[str]:
@@ -44,15 +53,40 @@ def whole_track(task_id: str, limit: int) -> list[str]:
     raise AssertionError("the track never ended")
 
 
-def test_a_batch_is_one_item_holding_its_points_under_one_kb(put_task, queue, now):
+def test_a_batch_rides_in_the_live_item_within_one_write_unit(put_task, queue, now):
     task_id = put_task()
     post(task_id, points(now - timedelta(minutes=2), [(52.52 + i / 10000, 13.40) for i in range(5)]))
     consume(queue.receive(), queue)
 
-    [item] = items(task_id)
+    item = live(task_id)
 
+    assert items(task_id) == []  # no chunk yet: the one write was the live item's
     assert item["count"] == 5 and len(points_from_item(item)) == 5
-    assert item_size(item) < 1024  # one write request unit for five points (five units before)
+    assert item_size(item) <= 1024  # one write request unit for the position and five points
+
+
+def test_a_phone_posting_every_10_s_costs_at_most_1_25_write_units_a_batch(put_task, queue, now, caplog):
+    """The figure behind the cost model: 60 batches of 5 fixes (10 minutes of a courier), each
+    its own SQS batch. The live item stays one write unit; every few batches its points go
+    to one chunk item. Before: one chunk and one live write a batch (2 units)."""
+    task_id = put_task(started_at=now - timedelta(hours=1))
+    start = now - timedelta(minutes=30)
+    fixes = [start + timedelta(seconds=2 * i) for i in range(300)]
+    units = 0.0
+    for b in range(60):
+        batch = fixes[5 * b:5 * b + 5]
+        post(task_id, [{"lat": 52.5 + i / 100000, "lng": 13.4 + i / 70000, "ts": iso(at), "accuracy": 4.5,
+                        "speed": 8.25} for i, at in enumerate(batch, start=5 * b)])
+        caplog.clear()
+        assert consume(queue.receive(), queue) == {"batchItemFailures": []}
+        [stats] = [r.ingestStats for r in caplog.records if hasattr(r, "ingestStats")]
+        units += stats["write_units"]
+        assert item_size(live(task_id)) <= 1024
+
+    assert units / 60 <= 1.25, units  # 1.18 measured: 237 units per 1,000 fixes (1,396 before issue 14)
+    assert 5 <= len(items(task_id)) <= 20
+    assert stored_ts(task_id) == [iso(at) for at in fixes]  # each fix stored once, chunks and buffer together
+    assert whole_track(task_id, limit=37) == [iso(at) for at in fixes]
 
 
 def test_a_redelivered_batch_stored_compactly_still_adds_nothing(put_task, queue, now):
@@ -63,14 +97,33 @@ def test_a_redelivered_batch_stored_compactly_still_adds_nothing(put_task, queue
     assert again["MessageId"] == message["MessageId"]
 
     consume([message], queue)
-    first = items(task_id)
+    first = storing_items(task_id)
     consume([again], queue)
 
-    assert items(task_id) == first and len(first) == 1
-    assert whole_track(task_id, limit=10) == sorted(p.ts for p in points_from_item(first[0]))
+    assert storing_items(task_id) == first and len(first) == 1
+    assert whole_track(task_id, limit=10) == stored_ts(task_id)
 
 
-def test_the_same_points_posted_twice_are_one_item(put_task, queue, now):
+def test_a_batch_redelivered_after_its_points_went_to_a_chunk_adds_nothing(put_task, queue, now):
+    task_id = put_task(started_at=now - timedelta(hours=1))
+    start = now - timedelta(minutes=20)
+    post(task_id, points(start, [(52.52, 13.40 + i / 10000) for i in range(5)], step_s=2))
+    [first] = queue.receive()
+    consume([first], queue)
+    for b in range(1, 30):  # enough batches to move the first one's points from the buffer to a chunk
+        post(task_id, points(start + timedelta(seconds=10 * b), [(52.52, 13.41 + i / 10000) for i in range(5)],
+                             step_s=2))
+        consume(queue.receive(), queue)
+    assert items(task_id), "the buffer never filled a chunk"
+    before = storing_items(task_id)
+
+    assert consume([first], queue) == {"batchItemFailures": []}  # SQS delivers it once more
+
+    assert storing_items(task_id) == before
+    assert stored_ts(task_id) == sorted(set(stored_ts(task_id)))
+
+
+def test_the_same_points_posted_twice_are_stored_once(put_task, queue, now):
     task_id = put_task()
     batch = points(now - timedelta(minutes=2), [(52.52, 13.40), (52.52, 13.401)])
     post(task_id, batch)
@@ -79,7 +132,7 @@ def test_the_same_points_posted_twice_are_one_item(put_task, queue, now):
     post(task_id, batch)  # ... and once more, into another SQS batch
     consume(queue.receive(), queue)
 
-    assert len(items(task_id)) == 1
+    assert stored_ts(task_id) == [p["ts"] for p in batch]
 
 
 def test_a_track_spanning_many_stored_items_pages_in_order_with_no_gaps(put_task, queue, now):
@@ -102,7 +155,7 @@ def test_a_track_spanning_many_stored_items_pages_in_order_with_no_gaps(put_task
         post(task_id, [{"lat": coords[at][0], "lng": coords[at][1], "ts": iso(at), "accuracy": 5} for at in batch])
     while messages := queue.receive():
         assert consume(messages, queue) == {"batchItemFailures": []}
-    assert len(items(task_id)) == len(batches)
+    assert stored_ts(task_id) == [iso(at) for at in every]  # late and overlapping batches stored nothing twice
 
     for limit in (1, 7, 50, 1000):
         assert whole_track(task_id, limit) == [iso(at) for at in every], limit
@@ -138,14 +191,21 @@ def test_points_stored_one_per_item_by_the_earlier_design_are_still_read(put_tas
 @pytest.mark.parametrize("days", ["7", "180"])
 def test_the_ttl_attribute_is_set_from_the_parameter(put_task, queue, now, monkeypatch, days):
     monkeypatch.setenv("POSITIONS_RETENTION_DAYS", days)
-    task_id = put_task()
-    last = now - timedelta(minutes=1)
-    post(task_id, points(now - timedelta(minutes=2), [(52.52, 13.40)]) + points(last, [(52.52, 13.41)]))
+    task_id = put_task(started_at=now - timedelta(hours=3))
+    start = now - timedelta(hours=2)
+    post(task_id, points(start, [(52.5, 13.4)] * 10, step_s=120))  # 18 minutes offline: two chunks
+    consume(queue.receive(), queue)
+    last = start + timedelta(minutes=30)
+    post(task_id, points(last, [(52.5, 13.41)]))  # then one fix, buffered in the live item
     consume(queue.receive(), queue)
 
-    [item] = items(task_id)
+    chunks = items(task_id)
 
-    assert item["expiresAt"] == int((last + timedelta(days=int(days))).timestamp())
+    assert len(chunks) == 2
+    for chunk in chunks:
+        assert chunk["expiresAt"] == int((parse_utc(chunk["lastTs"]) + timedelta(days=int(days))).timestamp())
+    assert live(task_id)["count"] == 1
+    assert live(task_id)["expiresAt"] == int((last + timedelta(days=int(days))).timestamp())
 
 
 def test_the_template_wires_the_retention_parameter_to_the_table_ttl_and_the_consumer():

@@ -110,3 +110,26 @@ def listed_on_live_index() -> list[str]:
             IndexName=LIVE_INDEX, KeyConditionExpression="livePk = :l",
             ExpressionAttributeValues={":l": f"LIVE#{shard:02d}"})["Items"]]
     return sorted(found)
+
+
+def chunk_items(task_id: str) -> list[dict]:
+    """The task's chunk items (sort key `PT#…`), in key order."""
+    import os
+
+    import boto3
+
+    return boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"]).query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :pt)", ConsistentRead=True,
+        ExpressionAttributeValues={":pk": f"TASK#{task_id}", ":pt": "PT#"})["Items"]
+
+
+def storing_items(task_id: str) -> list[dict]:
+    """Every item that stores the task's points: its chunks, then its live item if that
+    buffers points (the newest, not yet in a chunk)."""
+    import os
+
+    import boto3
+
+    live = boto3.resource("dynamodb").Table(os.environ["TRACKING_TABLE"]).get_item(
+        Key={"pk": f"TASK#{task_id}", "sk": "LIVE"}, ConsistentRead=True).get("Item")
+    return chunk_items(task_id) + ([live] if live and "count" in live else [])
