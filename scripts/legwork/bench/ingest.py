@@ -467,7 +467,9 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port),
-         "--quiet", "--verbose", "--no-timers", "--poll-interval", "0.1", *(["--moto-process"] if args.moto_process else [])],
+         "--quiet", "--verbose", "--no-timers", "--poll-interval", "0.1",
+         "--log-format", "json",  # the consumer's ingestStats lines, as written (INGEST_LINE)
+         *(["--moto-process"] if args.moto_process else [])],
         env=env, stdout=log_file, stderr=subprocess.STDOUT,
     )
     try:
@@ -541,7 +543,7 @@ def main(argv: list[str]) -> int:
         figures.update({f"cost_1000_courier_hours_{region}": cost.price(fleet, prices)["total"]
                         for region, prices in cost.load_prices().items()})
     else:
-        print(f"  no consumer statistics found in the runtime's log ({log_file.name})")
+        print(f"  no consumer statistics found in the runtime's log (kept: {log_file.name}): no unit counts, no cost")
     print("  API side, per batch: one GetItem (the task) and one SQS SendMessage; nothing written to DynamoDB")
     print("  local limits: the consumer runs as many batches at once as the template's MaximumConcurrency "
           "(at most 8 locally), on this machine's cores; moto answers a GSI query by scanning the table")
@@ -550,5 +552,7 @@ def main(argv: list[str]) -> int:
         args.save_baseline.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d"), "settings": {
             "couriers": args.couriers, "seconds": args.seconds, "interval": args.interval,
             "batch_size": args.batch_size}, "figures": figures}, indent=1) + "\n", encoding="utf-8")
+    if not totals["invocations"] or not ok:
+        return 1  # a figure is missing or the count check failed: not a benchmark result
     os.unlink(log_file.name)
     return 0
