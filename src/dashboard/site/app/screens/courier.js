@@ -27,7 +27,7 @@ export function mount(container, ctx) {
     intervalMs: (ctx.config.gpsIntervalSeconds || 10) * 1000,
     onStatus: (status) => drawGps(status),
   });
-  const receiptsByTask = new Map(); // taskId -> receipt list element, kept across refreshes
+  const receiptsByTask = new Map(); // taskId -> { list element, receipts by id, ids followed }, kept across refreshes
 
   fill(container, h("div", { class: "page courier-page" },
     h("h1", {}, `Hello ${ctx.session.user.username}`), gpsLine, loadError,
@@ -132,11 +132,11 @@ export function mount(container, ctx) {
   }
 
   function receiptBox(task) {
-    let list = receiptsByTask.get(task.taskId);
-    if (!list) {
-      list = h("ul", { class: "receipt-list" });
-      receiptsByTask.set(task.taskId, list);
-      loadReceipts(task.taskId, list);
+    let receipts = receiptsByTask.get(task.taskId);
+    if (!receipts) {
+      receipts = { list: h("ul", { class: "receipt-list" }), byId: new Map(), following: new Set() };
+      receiptsByTask.set(task.taskId, receipts);
+      loadReceipts(task.taskId, receipts);
     }
     const input = h("input", { type: "file", accept: IMAGE_TYPES, capture: "environment", class: "visually-hidden",
       id: `receipt-${task.taskId}`, "aria-label": "Photograph a receipt" });
@@ -153,27 +153,39 @@ export function mount(container, ctx) {
         }
         const receipt = await ctx.api.post(`/tasks/${encodeURIComponent(task.taskId)}/receipts`, { contentType: file.type, size: file.size });
         await uploadPresigned(receipt.upload, file);
-        const line = h("li", { class: "receipt status-pending", dataset: { receiptId: receipt.receiptId } }, h("span", { class: "badge" }, "pending"), " reading the amount…");
-        list.prepend(line);
-        followReceipt(receipt.receiptId, line);
+        showReceipt(receipts, { receiptId: receipt.receiptId, status: "pending", createdAt: new Date().toISOString() });
       });
       pick.classList.remove("busy");
       pick.textContent = "Photograph a receipt";
       input.value = "";
     });
-    return h("div", { class: "receipts" }, h("h3", {}, "Receipts"), list, input, pick, error);
+    return h("div", { class: "receipts" }, h("h3", {}, "Receipts"), receipts.list, input, pick, error);
   }
 
-  async function loadReceipts(taskId, list) {
+  async function loadReceipts(taskId, receipts) {
     try {
       const page = await ctx.api.get(`/tasks/${encodeURIComponent(taskId)}/receipts`);
-      fill(list, (page.items || []).map((r) => receiptItem(r)));
+      for (const receipt of page.items || []) showReceipt(receipts, receipt);
     } catch (error) {
-      if (!error.sessionExpired) fill(list, h("li", { class: "error" }, `Receipts: ${error.message}`));
+      if (!error.sessionExpired) fill(receipts.list, h("li", { class: "error" }, `Receipts: ${error.message}`));
     }
   }
 
+  /** One receipt into its task's list, newest first, once each (a list read and an upload
+   * may both bring it); a pending one is followed until its amount is read. */
+  function showReceipt(receipts, receipt) {
+    const known = receipts.byId.get(receipt.receiptId);
+    if (known && known.status !== "pending" && receipt.status === "pending") return; // an older answer
+    receipts.byId.set(receipt.receiptId, receipt);
+    const newest = [...receipts.byId.values()].sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+    fill(receipts.list, newest.map(receiptItem));
+    if (receipt.status === "pending" && !receipts.following.has(receipt.receiptId)) followReceipt(receipts, receipt.receiptId);
+  }
+
   function receiptItem(receipt) {
+    if (receipt.error) {
+      return h("li", { class: "receipt error", dataset: { receiptId: receipt.receiptId } }, `Receipt status: ${receipt.error}`);
+    }
     const amount = receipt.amount ? `${receipt.amount} ${receipt.currency || ""}` : "";
     const text = receipt.status === "processed" ? `read ${amount}` : receipt.status === "failed"
       ? `could not be read${receipt.reason ? `: ${receipt.reason}` : ""}` : "reading the amount…";
@@ -181,21 +193,22 @@ export function mount(container, ctx) {
       h("span", { class: "badge" }, receipt.status), " ", text);
   }
 
-  async function followReceipt(receiptId, line) {
+  async function followReceipt(receipts, receiptId) {
+    receipts.following.add(receiptId);
     const until = Date.now() + RECEIPT_POLL_FOR_MS;
-    while (!stopped && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
-      try {
+    try {
+      while (!stopped && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
         const receipt = await ctx.api.get(`/receipts/${encodeURIComponent(receiptId)}`);
         if (receipt.status !== "pending") {
-          line.replaceWith(receiptItem(receipt));
+          showReceipt(receipts, receipt);
           return;
         }
-      } catch (error) {
-        if (error.sessionExpired) return;
-        line.replaceWith(h("li", { class: "error" }, `Receipt status: ${error.message}`));
-        return;
       }
+    } catch (error) {
+      if (!error.sessionExpired) showReceipt(receipts, { ...receipts.byId.get(receiptId), status: "unknown", error: error.message });
+    } finally {
+      receipts.following.delete(receiptId);
     }
   }
 

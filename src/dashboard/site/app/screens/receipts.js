@@ -11,6 +11,8 @@ export const roles = ["admin", "manager"];
 const TASKS_PER_STATUS = 20;
 
 export function mount(container, ctx) {
+  // Who corrected a receipt, by name: the API records the user's id.
+  const names = new Map([[ctx.session.user.userId, ctx.session.user.username]]);
   const list = h("div", { class: "receipt-review" });
   const status = h("p", { class: "status", role: "status" }, "Loading receipts of recent tasks…");
   const loadError = errorSlot();
@@ -21,10 +23,12 @@ export function mount(container, ctx) {
   async function load() {
     showError(loadError, null);
     try {
-      const [running, completed] = await Promise.all([
+      const [running, completed, users] = await Promise.all([
         ctx.api.get("/tasks", { status: "in_progress", limit: TASKS_PER_STATUS }),
         ctx.api.get("/tasks", { status: "completed", limit: TASKS_PER_STATUS }),
+        ctx.api.all("/users", { limit: 100 }, 2000).catch(() => []), // names only: ids still say who
       ]);
+      for (const u of users) names.set(u.userId, u.username);
       const tasks = [...running.items, ...completed.items];
       const answers = await Promise.allSettled(tasks.map((t) => ctx.api.get(`/tasks/${encodeURIComponent(t.taskId)}/receipts`)));
       const failed = answers.find((a) => a.status === "rejected");
@@ -37,7 +41,7 @@ export function mount(container, ctx) {
         : `No receipts on the ${tasks.length} most recent tasks yet.`;
       fill(list, groups.map((g) => h("section", { class: "receipt-group" },
         h("h2", {}, g.task.title, h("span", { class: "muted" }, ` · ${g.task.assigneeName || ""} · ${money(g.task.bonus)}`)),
-        g.receipts.map((r) => receiptCard(ctx, r, g.task)))));
+        g.receipts.map((r) => receiptCard(ctx, r, g.task, names)))));
     } catch (error) {
       if (!error.sessionExpired) showError(loadError, error);
     }
@@ -48,7 +52,7 @@ export function mount(container, ctx) {
   return null;
 }
 
-function receiptCard(ctx, receipt, task) {
+function receiptCard(ctx, receipt, task, names) {
   const card = h("article", { class: `card receipt-card status-${receipt.status}`, dataset: { receiptId: receipt.receiptId } });
   draw(receipt);
   return card;
@@ -64,7 +68,7 @@ function receiptCard(ctx, receipt, task) {
       h("dt", {}, "Confidence"), h("dd", { class: "confidence" }, r.confidence === null || r.confidence === undefined ? "–" : percent(r.confidence)),
       h("dt", {}, "Payable"), h("dd", { class: "payable" }, r.payable ? money(r.payable) : "–"),
       r.correction ? [h("dt", {}, "Corrected"), h("dd", { class: "correction" },
-        `${money(r.correction)} by ${r.correction.by || "?"} on ${when(r.correction.at)}: “${r.correction.reason}”`)] : null,
+        `${money(r.correction)} by ${names.get(r.correction.by) || r.correction.by || "?"} on ${when(r.correction.at)}: “${r.correction.reason}”`)] : null,
       h("dt", {}, "Uploaded"), h("dd", {}, when(r.createdAt)));
     const lines = r.lines && r.lines.length
       ? h("details", {}, h("summary", {}, `${r.lines.length} recognised lines`), h("pre", { class: "ocr-lines" }, r.lines.join("\n")))
