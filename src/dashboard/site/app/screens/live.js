@@ -442,8 +442,10 @@ class LiveView {
 }
 
 export function receiptLine(receipt) {
-  const amount = receipt.amount ? `${receipt.amount} ${receipt.currency || ""}` : "no amount";
-  const corrected = receipt.correction ? " (corrected)" : "";
+  // What is paid: the correction when there is one (the amount read stays beside it).
+  const read = receipt.amount ? `${receipt.amount} ${receipt.currency || ""}` : "no amount";
+  const amount = receipt.correction ? money(receipt.correction) : read;
+  const corrected = receipt.correction ? ` (corrected; read ${read})` : "";
   return h("li", { class: `receipt status-${receipt.status}` },
     h("span", { class: "badge" }, receipt.status), " ", amount + corrected,
     receipt.confidence !== undefined && receipt.confidence !== null ? h("span", { class: "muted" }, ` · confidence ${percent(receipt.confidence)}`) : null);
