@@ -73,7 +73,10 @@ function receiptCard(ctx, receipt, task, names) {
     const lines = r.lines && r.lines.length
       ? h("details", {}, h("summary", {}, `${r.lines.length} recognised lines`), h("pre", { class: "ocr-lines" }, r.lines.join("\n")))
       : null;
-    fill(card, photo, h("div", { class: "receipt-body" }, facts, lines, correctionForm(r)));
+    const fix = r.status === "pending"
+      ? h("p", { class: "muted small" }, "It can be corrected once its photo has been read.")
+      : correctionForm(r);
+    fill(card, photo, h("div", { class: "receipt-body" }, facts, lines, fix));
   }
 
   function correctionForm(r) {
