@@ -1,15 +1,14 @@
 """Helpers of the browser tests: set-up through the API, waiting, screenshots."""
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
 
 from legwork import ROOT
 
 from legwork.bench.ingest import Api
+from tests.support.waiting import eventually  # noqa: F401  (the browser tests import it from here)
 
 SCREENSHOTS = ROOT / ".legwork" / "screenshots"  # git-ignored
 PHONE = {"width": 375, "height": 740}
@@ -76,14 +75,3 @@ def screenshot(page, name: str) -> Path:
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target))
     return target
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

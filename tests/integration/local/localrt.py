@@ -5,11 +5,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from tests.support.waiting import eventually  # noqa: F401  (the tests here import it from localrt)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,18 +38,6 @@ class Client:
 
 def bearer(role: str, user: str = "someone") -> dict:
     return {"Authorization": f"Bearer {role}:{user}"}
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
-    """The first truthy result of `check()`, retried until `timeout` (asynchronous effects)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def burst(port: int, requests: list[dict]) -> dict:
