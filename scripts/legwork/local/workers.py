@@ -32,6 +32,11 @@ from legwork.local.provision import FUNCTION_TYPES, Stack
 
 WORKER_MAIN = str(Path(__file__).with_name("worker_main.py"))
 INIT_TIMEOUT = 10.0  # Lambda's init phase limit
+# Lambda runs each cold start on its own share of a machine; here they share this one. At
+# most this many init phases run at once (the others wait, as queued requests do, before
+# their clock starts): twelve workers importing boto3 together on 2 cores each took over
+# 20 s, past init's limit and the function's timeout, where two at a time take about 1 s.
+COLD_STARTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 
@@ -191,10 +196,13 @@ class Worker:
 
     _ids = itertools.count(1)
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], generation: int) -> None:
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], generation: int,
+                 cold_start: threading.Semaphore | None = None) -> None:
+        """Start the process; `cold_start`, if given, is a slot already taken, released when init ends."""
         self.spec = spec
         self.generation = generation
         self.number = next(self._ids)
+        self._cold_start = cold_start
         read_fd, write_fd = os.pipe()
         self.proc = subprocess.Popen(
             [sys.executable, "-u", WORKER_MAIN, str(write_fd)],
@@ -232,8 +240,15 @@ class Worker:
             except WorkerTimeout:
                 log(self.spec.logical_id, f"init phase took more than {INIT_TIMEOUT:.0f} s; going on within the "
                                           f"function's timeout ({timeout:.0f} s), as Lambda does")
-                self._read(timeout)  # WorkerTimeout: the invocation timed out
+                try:
+                    self._read(timeout)  # WorkerTimeout: the invocation timed out
+                finally:
+                    self._init_ended()
                 timeout = max(0.001, timeout - (time.monotonic() - started - INIT_TIMEOUT))
+            except BaseException:
+                self._init_ended()
+                raise
+            self._init_ended()
             self.ready = True
         payload = {**payload, "id": next(self._seq)}
         if payload.get("op") == "invoke":
@@ -244,6 +259,12 @@ class Worker:
         except (BrokenPipeError, OSError, ValueError) as exc:
             raise WorkerCrashed(f"worker exited ({self.proc.poll()})") from exc
         return self._read(timeout)
+
+    def _init_ended(self) -> None:
+        """Give back the cold-start slot (once)."""
+        slot, self._cold_start = self._cold_start, None
+        if slot is not None:
+            slot.release()
 
     def _read(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -288,6 +309,7 @@ class Worker:
         self._close()
 
     def _close(self) -> None:
+        self._init_ended()
         if self._fd >= 0:
             try:
                 os.close(self._fd)
@@ -343,9 +365,11 @@ class FunctionPool:
                     generation = self._generation
                     break
                 self._cond.wait()
+        COLD_STARTS.acquire()  # waiting here is queueing: the invocation's clock has not started
         try:
-            return Worker(self.spec, self.env, generation)
+            return Worker(self.spec, self.env, generation, cold_start=COLD_STARTS)
         except Exception:
+            COLD_STARTS.release()
             with self._cond:
                 self._busy -= 1
                 self._cond.notify()
