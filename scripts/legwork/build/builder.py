@@ -6,7 +6,12 @@ Per artifact (a function's folder, or a layer's `python/`):
   hard-linked in, only when the artifact's key changed;
 - code files are copied only when their content changed (their md5, recomputed only when
   size or mtime moved); files deleted from the source disappear from the build;
-- a build where nothing changed writes no file at all.
+- `.pyc` for the target runtime are compiled for what was written, when a matching
+  interpreter (`python3.12`) is on the PATH; the summary says when none is;
+- a build where nothing changed writes no file at all;
+- a build that fails (a size check, pip, an interrupt) is never taken for current: the
+  built template is removed, and the next build starts every artifact from an empty
+  folder (new files are never laid over a failed build's).
 
     >>> report = Builder(Path("."), Path("template.yaml")).build()
     >>> report.changed
@@ -23,12 +28,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from legwork.build.deps import DependencyCache
-from legwork.build.steps import CodeStep, DependencyStep, md5_file
+from legwork.build.steps import BytecodeStep, CodeStep, DependencyStep, interpreter_for, md5_file
 from legwork.build.strategy import strategy_for
 from legwork.build.plan import Artifact, Plan, read_plan
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 STATE_FILE = "build-state.json"
+INCOMPLETE_FILE = "build-incomplete"  # present while a build runs, and after one that failed
 # Properties that name a local path (samcli's RESOURCES_WITH_LOCAL_PATHS, the SAM ones we meet).
 LOCAL_PATH_PROPERTIES = {
     "AWS::Serverless::Function": ("CodeUri",),
@@ -55,6 +61,8 @@ class ArtifactResult:
     seconds: float
     size: int
     why: list[str] = field(default_factory=list)
+    pyc: int = 0  # modules compiled to bytecode this build
+    runtime: str = ""
     state: dict = field(default_factory=dict, repr=False)  # what the next build compares against
 
     @property
@@ -95,10 +103,12 @@ class Builder:
         cache_root = (cache_dir or self.root / ".legwork").resolve()
         self.deps = deps or DependencyCache(cache_root / "deps")
         self.state_path = cache_root / STATE_FILE
+        self.incomplete_path = cache_root / INCOMPLETE_FILE
         self.jobs = jobs or max(2, (os.cpu_count() or 2) * 2)
         self.strategy = strategy_for(self.jobs)
         self.dependency_step = DependencyStep(self.deps)
         self.code_step = CodeStep()
+        self.bytecode_step = BytecodeStep()
         self.size_limit = size_limit
         self._echo = echo
         self._echo_lock = threading.Lock()
@@ -110,8 +120,26 @@ class Builder:
 
     # -- the whole build -----------------------------------------------------------------
     def build(self) -> BuildReport:
+        """Build every artifact; on any failure the build folder is marked as not current."""
         started = time.monotonic()
         state = self._load_state()
+        if self.incomplete_path.exists():
+            # The last build failed or was killed mid-way: its folders cannot be trusted.
+            self.echo("build: the previous build did not finish; every artifact starts from an empty folder")
+            state = {}
+            (self.build_dir / "template.yaml").unlink(missing_ok=True)
+        self.incomplete_path.parent.mkdir(parents=True, exist_ok=True)
+        self.incomplete_path.write_text(f"pid {os.getpid()}\n", encoding="utf-8")
+        try:
+            report = self._build(state, started)
+        except BaseException:
+            # Never taken for current: sam package/deploy/local read the built template first.
+            (self.build_dir / "template.yaml").unlink(missing_ok=True)
+            raise
+        self.incomplete_path.unlink()
+        return report
+
+    def _build(self, state: dict, started: float) -> BuildReport:
         template_md5 = f"{md5_file(self.template)}:{TEMPLATE_FORMAT}"
         remembered = state.pop(TEMPLATE_KEY, None) or {}
         built_template = self.build_dir / "template.yaml"
@@ -151,9 +179,12 @@ class Builder:
         target = self.build_dir / artifact.logical_id
         if not artifact.source.is_dir():
             raise BuildError(f"{artifact.logical_id}: source folder {artifact.source} does not exist")
-        fresh = not target.is_dir()
+        fresh = not target.is_dir() or not previous
+        if fresh and target.exists():
+            shutil.rmtree(target)  # what a failed or unknown build left: never built upon
         deps = self.dependency_step.sync(artifact, target, previous, fresh=fresh)
         code = self.code_step.sync(artifact, target, previous, fresh=fresh)
+        bytecode = self.bytecode_step.sync(artifact, target, deps.written + code.written)
         size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         result = ArtifactResult(
             logical_id=artifact.logical_id,
@@ -161,8 +192,10 @@ class Builder:
             deps=deps.status,
             seconds=time.monotonic() - started,
             size=size,
-            why=[why for why in (deps.why, code.why) if why],
-            state={**deps.state, **code.state, "size": size},
+            why=[why for why in (deps.why, code.why, bytecode.why) if why],
+            state={**deps.state, **code.state, **bytecode.state, "size": size},
+            pyc=bytecode.count,
+            runtime=artifact.runtime,
         )
         self.echo(
             f"  {artifact.logical_id:<28} code: {result.code:<6}  deps: {result.deps:<9} "
@@ -251,11 +284,21 @@ class Builder:
             return
         reasons = "; ".join(f"{r.logical_id}: {', '.join(r.why)}" for r in changed)
         total = sum(r.size for r in report.results)
+        runtimes = sorted({r.runtime for r in changed if r.runtime})
+        bytecode = []
+        for runtime in runtimes:
+            compiled = sum(r.pyc for r in changed if r.runtime == runtime)
+            executable = interpreter_for(runtime)
+            bytecode.append(f"{compiled} modules compiled to .pyc by {executable}" if executable else
+                            f"no working {runtime} on the PATH: shipped without .pyc "
+                            "(each cold start compiles what it imports; install Python "
+                            f"{runtime.removeprefix('python')} to ship them)")
         self.echo(
             f"build: {len(changed)} of {len(report.results)} artifacts rebuilt, pip ran for "
             f"{report.installed_keys} requirement set(s), {total / 1e6:.1f} MB in all, {report.seconds:.2f} s"
             + (f"\n  why: {reasons}" if reasons else "")
             + ("\n  template.yaml rewritten" if report.template_written else "")
+            + "".join(f"\n  bytecode: {line}" for line in bytecode)
         )
 
 

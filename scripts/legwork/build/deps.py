@@ -2,7 +2,10 @@
 
 The key is the md5 of (requirements.txt contents, runtime, architecture, pip options):
 pip runs only for a key not yet in the cache, with the target's platform tags, so a
-Python 3.11 laptop builds python3.12 / arm64 packages without Docker.
+Python 3.11 laptop builds python3.12 / arm64 packages without Docker. Environment
+markers (`numpy==2.5.5; python_version >= "3.12"`) are decided for the target, not for
+the Python that runs pip (pip itself would use its own version). One install per key,
+also across processes (`make build` beside `make test`): a file lock guards each key.
 
     >>> cache = DependencyCache(Path(".legwork/deps"))
     >>> entry = cache.ensure(Path("src/tasks/requirements.txt"), runtime="python3.12", architecture="arm64")
@@ -11,6 +14,7 @@ Python 3.11 laptop builds python3.12 / arm64 packages without Docker.
 """
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import hashlib
 import os
@@ -53,6 +57,48 @@ def platform_tags(runtime: str, architecture: str) -> list[str]:
 
 
 _INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
+_REQUIRE = re.compile(r"^(?:-r|--requirement)[\s=]+(\S+)")
+_CONSTRAIN = re.compile(r"^(?:-c|--constraint)[\s=]+(\S+)")
+
+
+def target_environment(runtime: str, architecture: str) -> dict[str, str]:
+    """The values of PEP 508 markers on the Lambda runtime (Amazon Linux, CPython)."""
+    version = runtime.removeprefix("python")
+    return {
+        "python_version": version, "python_full_version": f"{version}.0", "implementation_name": "cpython",
+        "implementation_version": f"{version}.0", "platform_python_implementation": "CPython",
+        "platform_machine": ARCH.get(architecture, architecture), "platform_system": "Linux",
+        "sys_platform": "linux", "os_name": "posix", "platform_release": "", "platform_version": "",
+    }
+
+
+def target_lines(requirements: Path, runtime: str, architecture: str, _seen: frozenset[Path] = frozenset()) -> list[str]:
+    """The requirements as pip must see them for the target: included files inlined, each
+    marker decided for the target runtime (a line whose marker is false is left out, a
+    true marker is dropped so that pip, running on another Python, keeps the line)."""
+    from packaging.markers import Marker
+
+    if not requirements.is_file() or requirements.resolve() in _seen:
+        return []
+    environment = target_environment(runtime, architecture)
+    lines: list[str] = []
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        include, constrain = _REQUIRE.match(line), _CONSTRAIN.match(line)
+        if include:
+            lines += target_lines(requirements.parent / include.group(1), runtime, architecture,
+                                  _seen | {requirements.resolve()})
+        elif constrain:
+            lines.append(f"-c {(requirements.parent / constrain.group(1)).resolve()}")
+        elif not line.startswith("-") and ";" in line:
+            requirement, marker = line.split(";", 1)
+            if Marker(marker.strip()).evaluate(environment):
+                lines.append(requirement.strip())
+        else:
+            lines.append(line)
+    return lines
 
 
 def requirement_lines(requirements: Path, _seen: frozenset[Path] = frozenset()) -> list[str]:
@@ -86,7 +132,7 @@ def pinned_names(lines: list[str]) -> set[str]:
 
 def dependency_key(lines: list[str], runtime: str, architecture: str) -> str:
     digest = hashlib.md5()
-    for part in ("\n".join(lines), runtime, architecture, " ".join(PIP_OPTIONS), "trim-v1"):
+    for part in ("\n".join(lines), runtime, architecture, " ".join(PIP_OPTIONS), "trim-v1", "target-markers"):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
@@ -124,7 +170,15 @@ class DependencyCache:
         with lock:  # two artifacts with one key: the second waits and reuses
             if (path / ".complete").exists():
                 return CacheEntry(key=key, path=path, installed=False)
-            self._install(requirements, lines, path, runtime, architecture)
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.root / f"{key}.lock", "w") as guard:  # another process may be installing it
+                fcntl.flock(guard, fcntl.LOCK_EX)
+                try:
+                    if (path / ".complete").exists():
+                        return CacheEntry(key=key, path=path, installed=False)
+                    self._install(requirements, lines, path, runtime, architecture)
+                finally:
+                    fcntl.flock(guard, fcntl.LOCK_UN)
             return CacheEntry(key=key, path=path, installed=True)
 
     def _install(self, requirements: Path, lines: list[str], path: Path, runtime: str, architecture: str) -> None:
@@ -135,8 +189,13 @@ class DependencyCache:
                    runtime.removeprefix("python"), *PIP_OPTIONS]
         for tag in platform_tags(runtime, architecture):
             command += ["--platform", tag]
-        command += ["-r", str(requirements)]
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=requirements.parent)
+        resolved = path.with_name(path.name + ".requirements.txt")
+        resolved.write_text("\n".join(target_lines(requirements, runtime, architecture)) + "\n", encoding="utf-8")
+        command += ["-r", str(resolved)]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, cwd=requirements.parent)
+        finally:
+            resolved.unlink(missing_ok=True)
         if proc.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
             raise DependencyError(_explain(proc.stderr + proc.stdout, requirements, runtime, architecture))

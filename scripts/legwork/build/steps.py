@@ -6,7 +6,10 @@ would place now, and touches the artifact folder only for the difference:
 - `DependencyStep`: the shared install for the artifact's dependency key, hard-linked in
   (pip runs in `DependencyCache` only for a key it has not seen);
 - `CodeStep`: source files copied only when their md5 changed (recomputed only when size
-  or mtime moved); files deleted from the source are deleted from the build.
+  or mtime moved); files deleted from the source are deleted from the build;
+- `BytecodeStep`: `.pyc` for the target runtime, compiled by a matching interpreter on
+  the PATH for every module written this build (a cold start then imports without
+  compiling: Lambda's code folder is read-only, so nothing compiled there is kept).
 
     >>> outcome = CodeStep().sync(artifact, Path(".aws-sam/build/TasksFunction"), previous, fresh=False)
     >>> outcome.status, outcome.why
@@ -15,9 +18,12 @@ would place now, and touches the artifact folder only for the difference:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +40,8 @@ class StepOutcome:
     status: str  # code: copied | reused; deps: installed | linked | cached | none
     why: str | None = None  # why the artifact changed, None when this step wrote nothing
     state: dict = field(default_factory=dict)  # remembered for the next build
+    written: list[str] = field(default_factory=list)  # artifact-relative files written this build
+    count: int = 0  # how many files the step compiled
 
 
 def md5_file(path: Path) -> str:
@@ -77,8 +85,11 @@ class DependencyStep:
             files = link_tree(entry.path, target, artifact.prefix, artifact.exclude) if entry.path else []
             if entry.path and status == "cached":
                 status = "linked"
+            written = files
+        else:
+            written = []
         return StepOutcome(status, why, {"deps_key": entry.key, "deps_files": files,
-                                         "exclude": list(artifact.exclude)})
+                                         "exclude": list(artifact.exclude)}, written)
 
 
 class CodeStep:
@@ -87,7 +98,7 @@ class CodeStep:
     def sync(self, artifact: Artifact, target: Path, previous: dict, *, fresh: bool) -> StepOutcome:
         code, stats = scan_code(artifact, previous.get("stats", {}))
         old_code: dict[str, str] = {} if fresh else previous.get("code", {})
-        copied = 0
+        copied: list[str] = []
         for relative, digest in code.items():
             destination = target / relative
             if old_code.get(relative) != digest or not destination.exists():
@@ -95,14 +106,96 @@ class CodeStep:
                 if destination.exists():
                     destination.unlink()  # never write through a hard link into the cache
                 shutil.copy2(artifact.source / relative.removeprefix(f"{artifact.prefix}/"), destination)
-                copied += 1
+                copied.append(relative)
         removed = [relative for relative in old_code if relative not in code]
         for relative in removed:
             (target / relative).unlink(missing_ok=True)
             prune_empty_dirs((target / relative).parent, target)
         changed = bool(copied or removed)
-        why = f"code changed ({copied} written, {len(removed)} removed)" if changed and not fresh else None
-        return StepOutcome("copied" if changed else "reused", why, {"code": code, "stats": stats})
+        why = f"code changed ({len(copied)} written, {len(removed)} removed)" if changed and not fresh else None
+        return StepOutcome("copied" if changed else "reused", why, {"code": code, "stats": stats}, copied)
+
+
+_COMPILE = """
+import py_compile, sys
+failed = 0
+for path in sys.stdin.read().splitlines():
+    try:
+        py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    except (py_compile.PyCompileError, OSError, ValueError):
+        failed += 1  # not valid for this runtime (a Python 2 leftover, a template): shipped as source
+print(failed)
+"""
+_PYC = re.compile(r"^(?P<stem>[^.]+)\.(?P<tag>[a-z]+-\d+)(?:\.opt-\d)?\.pyc$")
+
+
+@functools.cache
+def interpreter_for(runtime: str) -> str | None:
+    """A `pythonX.Y` on the PATH that really runs and is that version (a pyenv shim may not)."""
+    version = runtime.removeprefix("python")
+    executable = shutil.which(f"python{version}")
+    if executable is None:
+        return None
+    try:
+        proc = subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return executable if proc.returncode == 0 and proc.stdout.strip() == version else None
+
+
+class BytecodeStep:
+    """`.pyc` of the target runtime beside every module of the artifact (checked-hash
+    pycs: the import checks them against the source, so a stale one is never used).
+
+    Modules written this build lose their old pyc and get a new one; pycs of another
+    interpreter, or whose source is gone, are removed. Without a matching interpreter
+    the artifact ships as source only (Lambda compiles on every cold start then).
+    """
+
+    def __init__(self, interpreter=interpreter_for) -> None:
+        self.interpreter = interpreter
+
+    def sync(self, artifact: Artifact, target: Path, written: list[str]) -> StepOutcome:
+        executable = self.interpreter(artifact.runtime)
+        tag = f"cpython-{artifact.python_version.replace('.', '')}"
+        rewritten = {w for w in written if w.endswith(".py")}
+        removed = 0
+        to_compile: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(target):
+            here = Path(dirpath)
+            if here.name == "__pycache__":
+                for filename in filenames:
+                    match = _PYC.match(filename)
+                    source = here.parent / f"{match.group('stem')}.py" if match else None
+                    relative = source.relative_to(target).as_posix() if source else ""
+                    if (match is None or match.group("tag") != tag or not source.exists()
+                            or relative in rewritten):
+                        (here / filename).unlink()
+                        removed += 1
+                continue
+            if executable is None:
+                continue
+            for filename in filenames:
+                if filename.endswith(".py"):
+                    pyc = here / "__pycache__" / f"{filename[:-3]}.{tag}.pyc"
+                    relative = (here / filename).relative_to(target).as_posix()
+                    if relative in rewritten or not pyc.exists():
+                        to_compile.append(str(here / filename))
+        for dirpath, dirnames, filenames in os.walk(target, topdown=False):
+            if Path(dirpath).name == "__pycache__" and not filenames and not dirnames:
+                os.rmdir(dirpath)
+        failed = 0
+        if to_compile:
+            proc = subprocess.run([executable, "-c", _COMPILE], input="\n".join(to_compile), capture_output=True,
+                                  text=True, env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"})
+            if proc.returncode != 0:
+                raise RuntimeError(f"{executable} could not compile {artifact.logical_id}: {proc.stderr[-500:]}")
+            failed = int(proc.stdout.strip() or 0)
+        status = "none" if executable is None else "compiled" if to_compile else "reused"
+        why = (f"bytecode ({len(to_compile) - failed} compiled, {removed} removed)"
+               if (to_compile or removed) and not written else None)
+        return StepOutcome(status, why, {"pyc": tag if executable else None}, count=len(to_compile) - failed)
 
 
 def scan_code(artifact: Artifact, old_stats: dict) -> tuple[dict[str, str], dict]:

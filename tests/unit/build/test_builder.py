@@ -358,3 +358,108 @@ def test_an_included_requirements_file_is_part_of_the_key(tmp_path: Path) -> Non
     assert dependency_key(requirement_lines(requirements), "python3.12", "arm64") != before
     assert dependency_key(requirement_lines(requirements), "python3.12", "x86_64") != \
         dependency_key(requirement_lines(requirements), "python3.12", "arm64")
+
+
+def host_runtime() -> str:
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def elf_machines(folder: Path) -> set[int]:
+    machines = set()
+    for shared_object in folder.rglob("*.so"):
+        header = shared_object.read_bytes()[:20]
+        if header[:4] == b"\x7fELF":
+            machines.add(int.from_bytes(header[18:20], "little"))
+    return machines
+
+
+def test_a_failed_build_is_never_taken_for_current_nor_built_upon(app: Path, deps_cache: DependencyCache) -> None:
+    """x86_64 built; then an arm64 build fails its size check; then x86_64 again: no aarch64 left."""
+    template = app / "template.yaml"
+    gamma_arch = "      Architectures: [{}]\n"  # GammaFunction's own (Globals' is indented less)
+    template.write_text(template.read_text().replace(gamma_arch.format("arm64"), gamma_arch.format("x86_64")))
+    builder(app, deps_cache).build()
+    gamma = app / ".aws-sam/build/GammaFunction"
+    assert elf_machines(gamma) == {62}  # EM_X86_64
+    template.write_text(template.read_text().replace(gamma_arch.format("x86_64"), gamma_arch.format("arm64")))
+    with pytest.raises(BuildError):
+        builder(app, deps_cache, size_limit=20_000).build()
+    assert elf_machines(gamma) == {183}  # the failed build's files are there ...
+    assert not (app / ".aws-sam/build/template.yaml").exists()  # ... but nothing presents them as a build
+    template.write_text(template.read_text().replace(gamma_arch.format("arm64"), gamma_arch.format("x86_64")))
+    lines: list[str] = []
+    Builder(app, template, deps=deps_cache, echo=lines.append).build()
+    assert "did not finish" in lines[0]
+    assert elf_machines(gamma) == {62}
+    assert (app / ".aws-sam/build/template.yaml").exists()
+    assert builder(app, deps_cache).build().changed == []  # and the one after that is a no-op again
+
+
+def test_an_interrupted_build_is_rebuilt_from_empty_folders(app: Path, deps_cache: DependencyCache) -> None:
+    builder(app, deps_cache).build()
+    stray = app / ".aws-sam/build/AlphaFunction/left_by_a_killed_build.py"
+    stray.write_text("x")
+    (app / ".legwork/build-incomplete").write_text("pid 1\n")  # as a build killed mid-way leaves it
+    report = builder(app, deps_cache).build()
+    assert not stray.exists() and len(report.changed) == 4
+    assert not (app / ".legwork/build-incomplete").exists()
+
+
+def test_markers_are_decided_for_the_target_runtime_not_for_pips_python(app: Path, deps_cache: DependencyCache) -> None:
+    write(app / "src/alpha/requirements.txt", """
+        six==1.16.0; python_version >= "3.12"
+        six==1.15.0; python_version < "3.12"
+        MarkupSafe==2.1.5; platform_machine == "aarch64"
+        """)
+    builder(app, deps_cache).build()
+    alpha = app / ".aws-sam/build/AlphaFunction"  # python3.12, x86_64, built by this 3.11
+    assert [p.name for p in alpha.glob("six-*.dist-info")] == ["six-1.16.0.dist-info"]
+    assert not (alpha / "markupsafe").exists()
+
+
+def test_bytecode_for_the_target_runtime_ships_when_its_interpreter_is_on_the_path(
+        app: Path, deps_cache: DependencyCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    from legwork.build.steps import interpreter_for
+
+    runtime = host_runtime()  # an interpreter this machine surely has: the one running the tests
+    template = app / "template.yaml"
+    template.write_text(template.read_text().replace("python3.12", runtime))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    interpreter_for.cache_clear()
+    lines: list[str] = []
+    Builder(app, template, deps=deps_cache, echo=lines.append).build()
+    tag = f"cpython-{runtime.removeprefix('python').replace('.', '')}"
+    alpha = app / ".aws-sam/build/AlphaFunction"
+    handler_pyc = alpha / f"alpha/__pycache__/handlers.{tag}.pyc"
+    assert handler_pyc.is_file() and (alpha / f"__pycache__/six.{tag}.pyc").is_file()
+    assert int.from_bytes(handler_pyc.read_bytes()[4:8], "little") == 0b11  # checked hash: never stale
+    assert any("modules compiled to .pyc by" in line for line in lines)
+    assert builder(app, deps_cache).build().changed == []  # nothing recompiled when nothing changed
+    before = handler_pyc.read_bytes()
+    handler = app / "src/alpha/alpha/handlers.py"
+    handler.write_text(handler.read_text().replace("'alpha'", "'alpha v2'"))
+    (app / "src/alpha/alpha/gone.py").write_text("X = 1\n")
+    builder(app, deps_cache).build()
+    assert (alpha / f"alpha/__pycache__/gone.{tag}.pyc").is_file()
+    (app / "src/alpha/alpha/gone.py").unlink()
+    builder(app, deps_cache).build()
+    assert handler_pyc.read_bytes() != before and not (alpha / f"alpha/__pycache__/gone.{tag}.pyc").exists()
+    proc = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import alpha.handlers as h; "
+                           "print(h.handle(None, None))", str(alpha)], capture_output=True, text=True, cwd="/")
+    assert proc.stdout.strip() == "alpha v2"
+    interpreter_for.cache_clear()
+
+
+def test_without_the_runtimes_interpreter_the_summary_says_so(app: Path, deps_cache: DependencyCache,
+                                                             monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from legwork.build.steps import interpreter_for
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    interpreter_for.cache_clear()
+    lines: list[str] = []
+    try:
+        Builder(app, app / "template.yaml", deps=deps_cache, echo=lines.append).build()
+    finally:
+        interpreter_for.cache_clear()
+    assert any("no working python3.12 on the PATH: shipped without .pyc" in line for line in lines)
+    assert not list((app / ".aws-sam/build").rglob("*.pyc"))
