@@ -36,33 +36,35 @@ class Money:
     currency: str
 
     @classmethod
-    def parse(cls, raw: Any, *, field: str, extra: tuple[str, ...] = ()) -> "Money":
-        """`{amount, currency}` (plus the `extra` keys the caller reads) or a 400 naming `field`."""
+    def parse(cls, raw: Any, *, field: str | None, extra: tuple[str, ...] = ()) -> "Money":
+        """`{amount, currency}` (plus the `extra` keys the caller reads) or a 400 naming `field`
+        (None: the request body itself)."""
         json_object(raw, ("amount", "currency", *extra), field=field)
+        field = f"{field}." if field else ""
         amount_text = raw.get("amount")
         if amount_text is None:
-            raise ValidationFailed(f"'{field}.amount' is required: a decimal string such as \"12.50\".")
+            raise ValidationFailed(f"'{field}amount' is required: a decimal string such as \"12.50\".")
         if not isinstance(amount_text, str):
             raise ValidationFailed(
-                f"'{field}.amount' must be a string such as \"12.50\" (money is never sent as a JSON number)."
+                f"'{field}amount' must be a string such as \"12.50\" (money is never sent as a JSON number)."
             )
         if not AMOUNT_PATTERN.match(amount_text):
             raise ValidationFailed(
-                f"'{field}.amount' must be a decimal with at most 10 digits before the point and 2 after, "
+                f"'{field}amount' must be a decimal with at most 10 digits before the point and 2 after, "
                 f"without sign or leading zeros, such as \"12.50\"; got {amount_text!r}."
             )
         amount = Decimal(amount_text)
         if amount <= 0:
-            raise ValidationFailed(f"'{field}.amount' must be more than zero; got {amount_text!r}.")
+            raise ValidationFailed(f"'{field}amount' must be more than zero; got {amount_text!r}.")
         currency = raw.get("currency")
         if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
-            raise ValidationFailed(f"'{field}.currency' must be an ISO 4217 code of 3 capital letters; got {currency!r}.")
+            raise ValidationFailed(f"'{field}currency' must be an ISO 4217 code of 3 capital letters; got {currency!r}.")
         if currency not in MINOR_UNITS:
-            raise ValidationFailed(f"'{field}.currency' {currency!r} is not an active ISO 4217 currency.")
+            raise ValidationFailed(f"'{field}currency' {currency!r} is not an active ISO 4217 currency.")
         digits = currency_digits(currency)
         if -amount.as_tuple().exponent > digits:
             raise ValidationFailed(
-                f"'{field}.amount' has too many decimals for {currency}: at most {digits}; got {amount_text!r}."
+                f"'{field}amount' has too many decimals for {currency}: at most {digits}; got {amount_text!r}."
             )
         return cls(amount=amount.quantize(Decimal(1).scaleb(-digits)), currency=currency)
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MIN_BYTES = 1024
-MAX_BYTES = 10 * 1024 * 1024
+from receipts.models import MAX_BYTES, MIN_BYTES
+
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 20_000  # longer than any receipt roll photographed in one frame
 MAX_ASPECT = 25  # a 1 x 100000 "photo" is not a receipt
 RECOGNITION_SIDE = 2000  # what the recogniser works at (its own max_side_len); larger only costs time
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}  # models.CONTENT_TYPES, by Pillow's name
 
 # Pillow's own guard: a warning past MAX_PIXELS, an error past twice that. We refuse at
 # MAX_PIXELS ourselves (before decoding), so both only ever back us up.
