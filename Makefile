@@ -12,11 +12,11 @@ STAGE ?= dev
 REGION ?= us-east-1
 PORT ?= 3000
 
-.PHONY: dev dev-wait demo test lint merge build watch bench bench-build bench-local bench-ingest bench-web \
-        deploy bootstrap pipeline versions logs destroy admin invoke clean venv chromium
+.PHONY: dev dev-wait demo test lint merge build watch bench bench-build bench-local bench-ingest bench-web bench-ocr \
+        deploy bootstrap pipeline versions logs destroy admin invoke clean venv chromium fonts
 
 ## Set-up ---------------------------------------------------------------------------
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt layers/ocr/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
@@ -58,8 +58,19 @@ MINUTES ?= 5
 demo: venv
 	$(PY) -m legwork demo --port $(PORT) --minutes $(MINUTES)
 
-test: venv merge lint chromium
+test: venv merge lint chromium fonts
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+# The receipt tests draw Chinese receipts: a CJK font (Debian's fonts-wqy-microhei).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+fonts:
+	@test -f $(CJK_FONT) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing fonts-wqy-microhei (the receipt tests draw Chinese receipts)"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1)) || \
+	    { echo "could not install fonts-wqy-microhei; run: sudo apt-get install -y fonts-wqy-microhei"; exit 1; }; \
+	  else echo "the receipt tests need a CJK font; run: sudo apt-get install -y fonts-wqy-microhei"; exit 1; fi; }
 
 ## Steps ------------------------------------------------------------------------------
 merge: venv
@@ -78,7 +89,7 @@ invoke: venv merge
 	$(PY) -m legwork invoke $(FN) --port $(PORT) $(if $(EVENT),--event $(EVENT))
 
 ## Benchmarks (figures, never tests) ----------------------------------------------
-bench: bench-build bench-local bench-ingest bench-web
+bench: bench-build bench-local bench-ingest bench-web bench-ocr
 
 bench-build: venv merge
 	$(PY) -m legwork bench build
@@ -91,6 +102,9 @@ bench-ingest: venv merge
 
 bench-web: venv merge chromium
 	$(PY) -m legwork bench web
+
+bench-ocr: venv merge fonts
+	$(PY) -m legwork bench ocr
 
 ## Operators --------------------------------------------------------------------------
 # COMMIT and ROLE_ARN: buildspec.yml passes the commit it built and the pipeline's DeployRole.

@@ -1,4 +1,4 @@
-"""`python -m legwork bench {build|local|ingest|web}`: benchmarks that print figures.
+"""`python -m legwork bench {build|local|ingest|web|ocr}`: benchmarks that print figures.
 
 Benchmarks measure; they never assert. Each prints its figures side by side with the
 tool Legwork replaces where there is one.
@@ -9,7 +9,7 @@ import importlib
 import sys
 
 BENCHES = {"build": "legwork.bench.build", "local": "legwork.bench.local", "ingest": "legwork.bench.ingest",
-           "web": "legwork.bench.web"}
+           "web": "legwork.bench.web", "ocr": "legwork.bench.ocr"}
 
 
 def main(argv: list[str]) -> int:

@@ -290,7 +290,7 @@ class Builder:
             compiled = sum(r.pyc for r in changed if r.runtime == runtime)
             executable = interpreter_for(runtime)
             bytecode.append(f"{compiled} modules compiled to .pyc by {executable}" if executable else
-                            f"no working {runtime} on the PATH: shipped without .pyc "
+                            f"no working {runtime} (on the PATH or from pyenv): shipped without .pyc "
                             "(each cold start compiles what it imports; install Python "
                             f"{runtime.removeprefix('python')} to ship them)")
         self.echo(

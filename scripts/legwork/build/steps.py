@@ -131,17 +131,21 @@ _PYC = re.compile(r"^(?P<stem>[^.]+)\.(?P<tag>[a-z]+-\d+)(?:\.opt-\d)?\.pyc$")
 
 @functools.cache
 def interpreter_for(runtime: str) -> str | None:
-    """A `pythonX.Y` on the PATH that really runs and is that version (a pyenv shim may not)."""
+    """A working `pythonX.Y` for `runtime`: on the PATH, else one pyenv installed (its shim
+    on the PATH answers only for the versions pyenv has enabled); None when there is none."""
     version = runtime.removeprefix("python")
-    executable = shutil.which(f"python{version}")
-    if executable is None:
-        return None
-    try:
-        proc = subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return executable if proc.returncode == 0 and proc.stdout.strip() == version else None
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates += [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)]
+    for executable in filter(None, candidates):
+        try:
+            proc = subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                  capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if proc.returncode == 0 and proc.stdout.strip() == version:
+            return executable
+    return None
 
 
 class BytecodeStep:

@@ -102,6 +102,8 @@ class EventSources:
         if s3_subscriptions:
             self._subscribe_s3(s3_subscriptions)
             self._thread("s3", self._pump_s3)
+            log("events", "note: the local buckets (moto) do not enforce presigned POST policies (content type, "
+                          "content-length-range, expiry); the functions that read uploads check them again")
         if self.timers and self.schedules:
             self._thread("schedules", self._pump_schedules)
 
