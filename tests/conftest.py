@@ -34,6 +34,19 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pip_download_cache():
+    """pip, run by the builder in a subprocess, keeps its wheels in one download cache for
+    every test run on this machine (the OCR layer's alone are 100 MB of downloads)."""
+    previous = os.environ.get("PIP_CACHE_DIR")
+    os.environ["PIP_CACHE_DIR"] = "/tmp/legwork-tests-pip-cache"
+    yield
+    if previous is None:
+        os.environ.pop("PIP_CACHE_DIR", None)
+    else:
+        os.environ["PIP_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def merged_template() -> dict:
     """The application's merged SAM template (in-process merge, plain dicts)."""

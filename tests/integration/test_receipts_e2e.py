@@ -14,22 +14,7 @@ import requests
 
 from legwork import ROOT
 from legwork.bench.ingest import DEMO_ADMIN, Api, login, prepare_couriers, wait_until
-from legwork.local.runtime import LocalRuntime, Options, free_port
 from legwork.samples import render_receipt
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
-    from legwork.merge import merge
-
-    template = tmp_path_factory.mktemp("receipts_e2e") / "template.yaml"
-    template.write_text(merge(ROOT).template_text(), encoding="utf-8")
-    runtime = LocalRuntime(Options(template=template, root=ROOT, port=free_port(), poll_interval=0.1,
-                                   pool_size=1, timers=False, access_log=False))
-    runtime.start()
-    assert runtime.seeded.wait(90), "demo data was not written"
-    yield runtime
-    runtime.stop()
 
 
 @pytest.fixture(scope="module")

@@ -110,7 +110,9 @@ def test_the_build_has_sam_builds_layout_and_handlers_import(app: Path, deps_cac
     for name in ("Alpha", "Beta", "Gamma"):
         code_uri = resources[f"{name}Function"]["Properties"]["CodeUri"]
         assert (build / code_uri).is_dir()
-    assert not list(build.rglob("__pycache__")) and not list(build.rglob("template.yaml"))[1:]
+    # Bytecode only for the target runtime (compiled when a python3.12 is on this machine).
+    assert all(p.name.endswith(".cpython-312.pyc") for p in build.rglob("*.pyc"))
+    assert not list(build.rglob("template.yaml"))[1:]
     assert not (build / "AlphaFunction" / "requirements.txt").exists()
     # The handler module imports from its artifact folder, with its layer on the path, as in Lambda.
     check = (
@@ -196,7 +198,7 @@ def test_a_function_over_the_unzipped_limit_fails_naming_the_largest_packages(ap
         builder(app, deps_cache, size_limit=20_000).build()
     message = str(info.value)
     assert message.startswith("AlphaFunction: ") and "over Lambda's 20,000" in message
-    assert "Largest: AlphaFunction/six.py 34.5 kB" in message
+    assert "Largest: AlphaFunction/" in message and "AlphaFunction/six.py 34.5 kB" in message
 
 
 def test_platform_tags_cover_amazon_linux_2023() -> None:
@@ -347,7 +349,9 @@ def test_serial_and_parallel_strategies_build_the_same_tree(tmp_path: Path, deps
         root = make_app(tmp_path / f"jobs{jobs}")
         builder(root, deps_cache, jobs=jobs).build()
         build = root / ".aws-sam" / "build"
-        trees.append({str(p.relative_to(build)): p.read_bytes() for p in build.rglob("*") if p.is_file()})
+        # .pyc bytes may differ between two compilations (marshal's reference flags): their names may not.
+        trees.append({str(p.relative_to(build)): b"" if p.suffix == ".pyc" else p.read_bytes()
+                      for p in build.rglob("*") if p.is_file()})
     assert trees[0] == trees[1] and "GammaFunction/gamma/handlers.py" in trees[0]
 
 
