@@ -184,7 +184,7 @@ class Builder:
             shutil.rmtree(target)  # what a failed or unknown build left: never built upon
         deps = self.dependency_step.sync(artifact, target, previous, fresh=fresh)
         code = self.code_step.sync(artifact, target, previous, fresh=fresh)
-        bytecode = self.bytecode_step.sync(artifact, target, deps.written + code.written)
+        bytecode = self.bytecode_step.sync(artifact, target, deps.written + code.written, None if fresh else previous)
         size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         result = ArtifactResult(
             logical_id=artifact.logical_id,

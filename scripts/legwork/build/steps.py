@@ -40,7 +40,7 @@ class StepOutcome:
     status: str  # code: copied | reused; deps: installed | linked | cached | none
     why: str | None = None  # why the artifact changed, None when this step wrote nothing
     state: dict = field(default_factory=dict)  # remembered for the next build
-    written: list[str] = field(default_factory=list)  # artifact-relative files written this build
+    written: list[str] = field(default_factory=list)  # artifact-relative files written (or deleted) this build
     count: int = 0  # how many files the step compiled
 
 
@@ -113,7 +113,7 @@ class CodeStep:
             prune_empty_dirs((target / relative).parent, target)
         changed = bool(copied or removed)
         why = f"code changed ({len(copied)} written, {len(removed)} removed)" if changed and not fresh else None
-        return StepOutcome("copied" if changed else "reused", why, {"code": code, "stats": stats}, copied)
+        return StepOutcome("copied" if changed else "reused", why, {"code": code, "stats": stats}, copied + removed)
 
 
 _COMPILE = """
@@ -160,9 +160,11 @@ class BytecodeStep:
     def __init__(self, interpreter=interpreter_for) -> None:
         self.interpreter = interpreter
 
-    def sync(self, artifact: Artifact, target: Path, written: list[str]) -> StepOutcome:
-        executable = self.interpreter(artifact.runtime)
+    def sync(self, artifact: Artifact, target: Path, written: list[str], previous: dict | None = None) -> StepOutcome:
         tag = f"cpython-{artifact.python_version.replace('.', '')}"
+        if not written and previous is not None and "pyc" in previous:
+            # Nothing written and the last build settled the bytecode: a no-op build walks nothing.
+            return StepOutcome("reused", None, {"pyc": previous["pyc"]})
         rewritten = {w for w in written if w.endswith(".py")}
         removed = 0
         to_compile: list[str] = []
@@ -178,14 +180,15 @@ class BytecodeStep:
                         (here / filename).unlink()
                         removed += 1
                 continue
-            if executable is None:
-                continue
             for filename in filenames:
                 if filename.endswith(".py"):
                     pyc = here / "__pycache__" / f"{filename[:-3]}.{tag}.pyc"
                     relative = (here / filename).relative_to(target).as_posix()
                     if relative in rewritten or not pyc.exists():
                         to_compile.append(str(here / filename))
+        executable = self.interpreter(artifact.runtime) if to_compile else None
+        if executable is None:
+            to_compile = []
         for dirpath, dirnames, filenames in os.walk(target, topdown=False):
             if Path(dirpath).name == "__pycache__" and not filenames and not dirnames:
                 os.rmdir(dirpath)
@@ -196,7 +199,7 @@ class BytecodeStep:
             if proc.returncode != 0:
                 raise RuntimeError(f"{executable} could not compile {artifact.logical_id}: {proc.stderr[-500:]}")
             failed = int(proc.stdout.strip() or 0)
-        status = "none" if executable is None else "compiled" if to_compile else "reused"
+        status = "compiled" if to_compile else "reused"
         why = (f"bytecode ({len(to_compile) - failed} compiled, {removed} removed)"
                if (to_compile or removed) and not written else None)
         return StepOutcome(status, why, {"pyc": tag if executable else None}, count=len(to_compile) - failed)
