@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from legwork_common.aws import dynamodb
+from legwork_common.aws import dynamodb, query_all, s3
 
 
 class AlreadyRead(Exception):
@@ -40,29 +40,15 @@ class ReceiptsTable:
 
     def for_task(self, task_id: str, *, most: int = 500) -> list[dict]:
         """The task's receipts, oldest first (a task has a handful; `most` bounds a strange one)."""
-        items: list[dict] = []
-        args: dict[str, Any] = {"IndexName": "byTask", "KeyConditionExpression": "taskId = :t",
-                                "ExpressionAttributeValues": {":t": task_id}}
-        while len(items) < most:
-            response = self.table.query(**args, Limit=most - len(items))
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return items
+        items = query_all(self.table, IndexName="byTask", KeyConditionExpression="taskId = :t",
+                          ExpressionAttributeValues={":t": task_id})
+        return [item for _, item in zip(range(most), items)]
 
     def pending_since_before(self, cutoff: str) -> list[str]:
         """Ids of receipts still waiting for their photo, issued before `cutoff` (ISO)."""
-        ids: list[str] = []
-        args: dict[str, Any] = {"IndexName": "pending",
-                                "KeyConditionExpression": "pendingPk = :p AND pendingSince < :c",
-                                "ExpressionAttributeValues": {":p": "pending", ":c": cutoff}}
-        while True:
-            response = self.table.query(**args)
-            ids.extend(item["receiptId"] for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return ids
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [item["receiptId"] for item in query_all(
+            self.table, IndexName="pending", KeyConditionExpression="pendingPk = :p AND pendingSince < :c",
+            ExpressionAttributeValues={":p": "pending", ":c": cutoff})]
 
     # -- writes ---------------------------------------------------------------------------
     def put_new(self, item: dict, file_item: dict | None) -> None:
@@ -174,13 +160,8 @@ class Photos:
 
     @property
     def s3(self) -> Any:
-        if self._s3 is None:
-            # SigV4 everywhere (AWS China accepts nothing else), against the regional endpoint.
-            import boto3
-            from botocore.config import Config
-
-            self._s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-        return self._s3
+        # SigV4 everywhere (AWS China accepts nothing else): the Common layer's presigning client.
+        return self._s3 if self._s3 is not None else s3()
 
     def upload_form(self, bucket: str, key: str, *, content_type: str, min_bytes: int, max_bytes: int,
                     seconds: int) -> dict:
