@@ -114,6 +114,9 @@ def stack(aws_stack, monkeypatch):
     if "ReceiptsTable" in aws_stack.resources:  # src/receipts has landed: its table, as the template makes it
         return aws_stack
     ddb = boto3.resource("dynamodb")
+    if "ReceiptsTable" in aws_stack.resources:  # src/receipts' own table, provisioned with the stack
+        monkeypatch.setenv("RECEIPTS_TABLE", aws_stack.name("ReceiptsTable"))
+        return aws_stack
     receipts = ddb.create_table(
         TableName="legwork-dev-ReceiptsTable", BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("receiptId", "taskId", "createdAt")],
