@@ -95,14 +95,14 @@ class ReceiptsService:
         now = iso(self.clock())
         record = {**correction.money.as_item(), "reason": correction.reason, "by": caller.user_id, "at": now}
         if len(receipt_id) > ID_MAX:
-            raise NotFound(f"No receipt {receipt_id!r}.")
+            raise NotFound("receipt", receipt_id)
         try:
             item = self.receipts.correct(receipt_id, record, now)
         except NotCorrectable as refused:
             if refused.current is None:
-                raise NotFound(f"No receipt {receipt_id!r}.") from None
+                raise NotFound("receipt", receipt_id) from None
             raise Conflict("This receipt is still waiting for its photo; it can be corrected once the photo "
-                           "has been read (or has failed).", code="ReceiptPending") from None
+                           "has been read (or has failed).") from None
         logger.info("receipt corrected", extra={"receiptId": receipt_id, "by": caller.user_id})
         return self._public(item)
 
@@ -110,13 +110,13 @@ class ReceiptsService:
     def _task(self, task_id: str) -> dict:
         task = self.tasks.get(task_id) if self.tasks is not None and 0 < len(task_id) <= ID_MAX else None
         if task is None:
-            raise NotFound(f"No task {task_id!r}.")
+            raise NotFound("task", task_id)
         return task
 
     def _receipt(self, receipt_id: str) -> dict:
         item = self.receipts.get(receipt_id) if 0 < len(receipt_id) <= ID_MAX else None
         if item is None:
-            raise NotFound(f"No receipt {receipt_id!r}.")
+            raise NotFound("receipt", receipt_id)
         return item
 
     @staticmethod
@@ -128,10 +128,9 @@ class ReceiptsService:
             completed = _parse(task.get("completedAt"))
             if completed is not None and now - completed <= RECEIPT_WINDOW_AFTER_COMPLETION:
                 return
-            raise Conflict("This task was completed more than 7 days ago; receipts are no longer accepted for it.",
-                           code="TaskClosedForReceipts")
+            raise Conflict("This task was completed more than 7 days ago; receipts are no longer accepted for it.")
         raise Conflict(f"This task is {status}; receipts are accepted while it is claimed or in progress, "
-                       "and up to 7 days after it is completed.", code="TaskClosedForReceipts")
+                       "and up to 7 days after it is completed.")
 
     def _public(self, item: dict) -> dict:
         image = None
