@@ -62,3 +62,25 @@ def test_each_function_names_a_real_handler_of_its_own_package(merged_template) 
     for lid, resource in functions.items():
         module, _, name = resource["Properties"]["Handler"].rpartition(".")
         assert module == "receipts.handlers" and callable(getattr(importlib.import_module(module), name)), lid
+
+
+def test_s3_invokes_the_ocr_functions_live_alias_whose_failures_reach_an_alarmed_dlq(merged_template) -> None:
+    """What CloudFormation gets (SAM expanded): the bucket notifies the published alias,
+    whose retries and on-failure destination are configured on that alias, and the DLQ has
+    a depth alarm (the fragment's) and an age alarm (the merge's), both to the ops topic."""
+    from legwork.lint import translate
+
+    translated = translate(merged_template, region="cn-north-1")["Resources"]
+    configs = translated["UploadsBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    receipts = [c for c in configs if c["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "receipts/"}]]
+    assert [c["Function"] for c in receipts] == [{"Ref": "OcrFunctionAliaslive"}]
+    assert "OcrFunctionUploadedPermission" in translated["UploadsBucket"]["DependsOn"]
+    assert translated["OcrFunctionUploadedPermission"]["Properties"]["FunctionName"] == {"Ref": "OcrFunctionAliaslive"}
+    (invoke,) = [r["Properties"] for r in translated.values()
+                 if r["Type"] == "AWS::Lambda::EventInvokeConfig" and r["Properties"]["FunctionName"] == {"Ref": "OcrFunction"}]
+    assert invoke["Qualifier"] == "live" and invoke["MaximumRetryAttempts"] == 2
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["ReceiptsDLQ", "Arn"]}
+    alarms = {name: r["Properties"] for name, r in translated.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+              and {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ReceiptsDLQ", "QueueName"]}} in r["Properties"]["Dimensions"]}
+    assert {a["MetricName"] for a in alarms.values()} == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    assert all(a["AlarmActions"] == [{"Ref": "OpsTopic"}] for a in alarms.values())
