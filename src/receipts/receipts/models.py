@@ -19,7 +19,7 @@ from typing import Any
 from legwork_common.clock import utc_ms as iso
 from legwork_common.errors import ValidationFailed
 from legwork_common.money import Money
-from legwork_common.validation import json_object
+from legwork_common.validation import BLANK, json_object
 
 STATUSES = ("pending", "processed", "failed")
 CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -47,7 +47,7 @@ class NewReceipt:
         body = json_object(raw, ("contentType", "size"))
         accepted = ", ".join(CONTENT_TYPES)
         content_type = body.get("contentType")
-        if not isinstance(content_type, str) or content_type.lower() not in CONTENT_TYPES:
+        if not isinstance(content_type, str) or content_type not in CONTENT_TYPES:  # exactly as the enum says
             raise ValidationFailed(f"'contentType' must be one of {accepted} (a photo of the receipt); "
                                    f"got {content_type!r}.")
         size = body.get("size")
@@ -57,7 +57,7 @@ class NewReceipt:
             raise ValidationFailed(f"'size' must be from 1 KB to 10 MB ({MIN_BYTES} to {MAX_BYTES} bytes); got {size}. "
                                    + ("Send a smaller photo (lower resolution or JPEG quality)." if size > MAX_BYTES
                                       else "That is too small to be a photo."))
-        return cls(content_type=content_type.lower(), size=size)
+        return cls(content_type=content_type, size=size)
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,16 @@ class Correction:
     def parse(cls, raw: Any) -> "Correction":
         money = Money.parse(raw, field=None, extra=("reason",))
         reason = raw.get("reason")
-        if not isinstance(reason, str) or not REASON_MIN <= len(reason.strip()) <= REASON_MAX:
-            raise ValidationFailed(f"'reason' is required: {REASON_MIN} to {REASON_MAX} characters saying why "
-                                   "the amount is corrected (\"the photo cut off the total\").")
-        return cls(money=money, reason=reason.strip())
+        what = f'{REASON_MIN} to {REASON_MAX} characters saying why the amount is corrected ("the photo cut off the total")'
+        if reason is None:
+            raise ValidationFailed.required("reason", what)
+        if not isinstance(reason, str) or not reason.strip(BLANK):
+            raise ValidationFailed.wrong_type("reason", what, reason)
+        if len(reason) < REASON_MIN:
+            raise ValidationFailed.wrong_type("reason", what, reason)
+        if len(reason) > REASON_MAX:
+            raise ValidationFailed.too_long("reason", REASON_MAX, len(reason))
+        return cls(money=money, reason=reason.strip(BLANK))
 
 
 def upload_key(task_id: str, receipt_id: str) -> str:

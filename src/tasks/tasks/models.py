@@ -20,19 +20,17 @@ from typing import Any
 from legwork_common.clock import utc_ms as iso
 from legwork_common.clock import utc_seconds as iso_seconds
 from legwork_common.errors import InvalidCursor, ValidationFailed
+from legwork_common.money import Money
 from legwork_common.paging import CURSOR_PART, CURSOR_SEPARATOR, cursor_parts, keyset_cursor, parse_limit
 from legwork_common.validation import BLANK, json_object
-from tasks.currencies import MINOR_UNITS
 
 STATUSES = ("open", "claimed", "in_progress", "completed", "cancelled")
 ACTIVE_STATUSES = ("claimed", "in_progress")
 TITLE_MAX = 200
 ID_MAX = 64
 LIMIT_DEFAULT, LIMIT_MAX = 25, 100
-# The patterns of swagger.yaml (TaskBonus, TaskWindow), checked again here; a test holds them equal.
-# A positive amount, at most 10 digits before the point and 2 after, no sign, no leading zeros.
-AMOUNT_PATTERN = re.compile(r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$")
-WHOLE_AMOUNT_PATTERN = re.compile(r"^[1-9][0-9]{0,9}$")  # currencies without minor units (JPY)
+# The patterns of swagger.yaml (TaskWindow; the bonus is Money, legwork_common.money), checked
+# again here; a test holds them equal.
 # ISO 8601 in UTC, years 2000 to 2099: a trailing Z or +00:00, seconds required, fractions allowed.
 UTC_PATTERN = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
                          r"(\.[0-9]{1,6})?(Z|\+00:00)$")
@@ -41,39 +39,6 @@ CURSOR_PATTERN = re.compile(rf"^[0-9]({CURSOR_SEPARATOR}{CURSOR_PART}{CURSOR_SEP
 TASK_FIELDS = ("taskId", "routeId", "title", "bonus", "window", "status", "assigneeId", "assigneeName",
                "createdBy", "createdAt", "claimedAt", "startedAt", "completedAt", "cancelledAt", "cancelledBy", "updatedAt",
                "version")
-
-
-@dataclass(frozen=True)
-class Bonus:
-    """A positive amount in an active ISO 4217 currency, with no more decimals than it has (2 at most)."""
-
-    amount: Decimal
-    currency: str
-
-    @classmethod
-    def parse(cls, raw: Any) -> "Bonus":
-        json_object(raw, ("amount", "currency"), field="bonus")
-        currency = raw.get("currency")
-        if currency is None:
-            raise ValidationFailed.required("bonus.currency", "an active ISO 4217 code such as EUR")
-        if not isinstance(currency, str) or currency not in MINOR_UNITS:
-            raise ValidationFailed.wrong_type("bonus.currency", "an active ISO 4217 code such as EUR", currency)
-        amount_text = raw.get("amount")
-        if amount_text is None:
-            raise ValidationFailed.required("bonus.amount", 'a decimal string such as "12.50"')
-        if not isinstance(amount_text, str):
-            raise ValidationFailed.wrong_type(
-                "bonus.amount", 'a string such as "12.50" (money is never sent as a JSON number)', amount_text)
-        digits = min(2, MINOR_UNITS[currency])
-        if not (WHOLE_AMOUNT_PATTERN if digits == 0 else AMOUNT_PATTERN).fullmatch(amount_text):
-            raise ValidationFailed.wrong_type(
-                "bonus.amount", f"more than zero, with at most 10 digits before the point and {digits} after it "
-                f"for {currency}, without sign or leading zeros", amount_text)
-        return cls(amount=Decimal(amount_text).quantize(Decimal(1).scaleb(-digits)), currency=currency)
-
-    def as_item(self) -> dict:
-        """As stored and shown: the amount as a string with the currency's decimals ("12.50")."""
-        return {"amount": str(self.amount), "currency": self.currency}
 
 
 @dataclass(frozen=True)
@@ -104,7 +69,7 @@ class NewTask:
 
     route_id: str
     title: str
-    bonus: Bonus
+    bonus: Money
     window: Window
 
     @classmethod
@@ -128,7 +93,7 @@ class NewTask:
             raise ValidationFailed.required("bonus", "{amount, currency}")
         if body.get("window") is None:
             raise ValidationFailed.required("window", "{start, end} in ISO 8601 UTC")
-        return cls(route_id=route_id, title=title.strip(BLANK), bonus=Bonus.parse(body["bonus"]),
+        return cls(route_id=route_id, title=title.strip(BLANK), bonus=Money.parse(body["bonus"], field="bonus"),
                    window=Window.parse(body["window"]))
 
 

@@ -31,13 +31,14 @@ from auth.models import Credentials, NewUser
 from files.models import LinkRequest, NewDocument
 from files.models import page as files_page
 from auth.models import Page as UsersPage
+from legwork_common.currencies import MINOR_UNITS
 from legwork_common.errors import ApiError, ValidationFailed
 from notifications.models import StatusChange
+from receipts.models import Correction, NewReceipt
 from routes.models import NewRoute
 from routes.models import Page as RoutesPage
 from reports.models import ReportRequest
 from reports.models import page as reports_page
-from tasks.currencies import MINOR_UNITS
 from tasks.models import NewTask, TaskQuery
 from tracking.models import Point, PoisonMessage, QueuedBatch, TrackPage, parse_positions
 
@@ -165,6 +166,10 @@ NEW_FILE = fields({"name": TEXT | st.sampled_from(["a/b.pdf", 'x".pdf', "a\\b", 
                    "contentType": st.sampled_from(["application/pdf", "image/png", "text/plain"]),
                    "size": st.integers(-1, 20971521) | st.floats(0, 3e7)})
 NEW_LINK = fields({"expiresIn": st.integers(0, 2_600_000) | st.floats(0, 3e6) | st.sampled_from([60, 2592000, 59.5])})
+NEW_RECEIPT = fields({"contentType": st.sampled_from(["image/jpeg", "image/png", "image/webp", "IMAGE/JPEG", "image/gif"]),
+                     "size": st.integers(1000, 10485800) | st.sampled_from([1023, 1024, 10485760, 10485761]) | st.floats(0, 2e7)})
+CORRECTION = fields({"amount": AMOUNT, "currency": CURRENCY,
+                     "reason": TEXT | st.sampled_from(["ok", "   ", "  a ", "the photo cut off the total", "x" * 501])})
 NEW_REPORT = fields({"period": st.sampled_from(["week", "month", "year"]),
                      "start": regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}") | st.dates().map(str), "force": st.booleans()})
 
@@ -184,6 +189,8 @@ CASES = [
     ("TrackingPositionsRequest", lambda body: parse_positions(body, now=None), POSITIONS, None),
     ("FileCreateRequest", NewDocument.parse, NEW_FILE, None),
     ("LinkCreateRequest", LinkRequest.parse, NEW_LINK, None),
+    ("ReceiptCreateRequest", NewReceipt.parse, NEW_RECEIPT, None),
+    ("ReceiptCorrectionRequest", Correction.parse, CORRECTION, None),
 ]
 # Any JSON only (no oracle): a report's `start` must be a Monday or the 1st, a rule of the
 # period the schema leaves to the description.
@@ -298,7 +305,7 @@ def test_the_reproduced_500_is_a_400_naming_the_point():
 
 # -- what the schema says, the model says ----------------------------------------------
 def test_the_currency_enum_is_the_table_of_minor_units(openapi):
-    bonus = openapi["components"]["schemas"]["TaskBonus"]
+    bonus = openapi["components"]["schemas"]["Money"]
     assert set(bonus["properties"]["currency"]["enum"]) == set(MINOR_UNITS)
     whole, decimal = bonus["anyOf"]
     assert set(whole["properties"]["currency"]["enum"]) == {c for c, d in MINOR_UNITS.items() if d == 0}

@@ -39,10 +39,11 @@ def list_all(caller, limit: int, status: str | None = None) -> tuple[list[str], 
 
 def seed(route_id: str, count: int, status_of=lambda i: "open", assignee_of=lambda i: None) -> list[str]:
     """Write `count` tasks as the create path writes them (one clock tick for many: ties)."""
-    from tasks.models import Bonus, NewTask, Window, new_task_item
+    from legwork_common.money import Money
+    from tasks.models import NewTask, Window, new_task_item
 
     table = boto3.resource("dynamodb").Table(os.environ["TASKS_TABLE"])
-    spec = NewTask(route_id=route_id, title="bulk", bonus=Bonus.parse({"amount": "5", "currency": "EUR"}),
+    spec = NewTask(route_id=route_id, title="bulk", bonus=Money.parse({"amount": "5", "currency": "EUR"}, field="bonus"),
                    window=Window.parse(WINDOW))
     start = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
     ids = []

@@ -97,11 +97,14 @@ def test_request_schemas_are_strict(merged_template):
     assert schemas["RouteCreateRequest"]["properties"]["waypoints"]["minItems"] == 2
     assert schemas["RouteWaypoint"]["properties"]["lat"] == {"type": "number", "minimum": -90, "maximum": 90}
     assert schemas["RouteWaypoint"]["properties"]["lng"] == {"type": "number", "minimum": -180, "maximum": 180}
-    from tasks.models import AMOUNT_PATTERN, UTC_PATTERN, WHOLE_AMOUNT_PATTERN
+    from legwork_common.money import AMOUNT_PATTERN, WHOLE_AMOUNT_PATTERN
+    from tasks.models import UTC_PATTERN
 
-    amount = schemas["TaskBonus"]["properties"]["amount"]
+    # The bonus is Money (swagger/openapi.yaml), whose rules legwork_common.money applies.
+    assert schemas["TaskBonus"]["allOf"] == [{"$ref": "#/components/schemas/Money"}]
+    amount = schemas["Money"]["properties"]["amount"]
     assert amount["type"] == "string" and amount["pattern"] == AMOUNT_PATTERN.pattern
-    assert schemas["TaskBonus"]["anyOf"][0]["properties"]["amount"]["pattern"] == WHOLE_AMOUNT_PATTERN.pattern
+    assert schemas["Money"]["anyOf"][0]["properties"]["amount"]["pattern"] == WHOLE_AMOUNT_PATTERN.pattern
     assert schemas["TaskWindow"]["properties"]["start"]["pattern"] == UTC_PATTERN.pattern
     assert schemas["TaskWindow"]["properties"]["end"]["pattern"] == UTC_PATTERN.pattern
 
