@@ -1,13 +1,12 @@
 """The reports resource's tests: a fixed week of work in moto, reports generated through the real handlers.
 
-The receipts table is created here from its contract (src/receipts owns it: PK receiptId,
-GSI byTask (taskId, createdAt), status, amount as a decimal string, currency, and a
-`correction` map whose amount overrides the OCR amount).
+Receipts are written into src/receipts' own table, the one the report worker's
+environment names (`RECEIPTS_TABLE`): status, amount as a decimal string, currency, and a
+`correction` map whose amount overrides the OCR amount.
 """
 from __future__ import annotations
 
 import json
-import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -110,21 +109,7 @@ RECEIPTS = [
 
 
 @pytest.fixture
-def stack(aws_stack, monkeypatch):
-    if "ReceiptsTable" in aws_stack.resources:  # src/receipts has landed: its table, as the template makes it
-        return aws_stack
-    ddb = boto3.resource("dynamodb")
-    if "ReceiptsTable" in aws_stack.resources:  # src/receipts' own table, provisioned with the stack
-        monkeypatch.setenv("RECEIPTS_TABLE", aws_stack.name("ReceiptsTable"))
-        return aws_stack
-    receipts = ddb.create_table(
-        TableName="legwork-dev-ReceiptsTable", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("receiptId", "taskId", "createdAt")],
-        KeySchema=[{"AttributeName": "receiptId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[{"IndexName": "byTask", "Projection": {"ProjectionType": "ALL"},
-                                 "KeySchema": [{"AttributeName": "taskId", "KeyType": "HASH"},
-                                               {"AttributeName": "createdAt", "KeyType": "RANGE"}]}])
-    monkeypatch.setenv("RECEIPTS_TABLE", receipts.name)
+def stack(aws_stack):
     return aws_stack
 
 
@@ -162,7 +147,8 @@ def week(stack):
     tracking = ddb.Table(stack.name("TrackingTable"))
     for task_id, metres in DISTANCES.items():
         tracking.put_item(Item={"pk": f"TASK#{task_id}", "sk": "LIVE", "distanceM": metres, "lastTs": "x"})
-    receipts = ddb.Table(os.environ["RECEIPTS_TABLE"])
+    # The table the worker reads, as its template names it (a worker without it counts no receipts).
+    receipts = ddb.Table(stack.env("ReportsWorkerFunction")["RECEIPTS_TABLE"])
     for receipt in RECEIPTS:
         receipts.put_item(Item=receipt)
     return stack
