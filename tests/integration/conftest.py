@@ -1,13 +1,14 @@
 """The end-to-end suites' local runtime: the merged application, demo data, free ports.
 
 One runtime per test module (the tests in tests/integration/local/ use their own
-fixture app instead).
+fixture app instead), an API client for it and the demo admin's token.
 """
 from __future__ import annotations
 
 import pytest
 
 from legwork import ROOT
+from legwork.bench.ingest import DEMO_ADMIN, Api, login
 from legwork.local.runtime import LocalRuntime, Options, free_port
 
 
@@ -24,3 +25,14 @@ def runtime(tmp_path_factory):
     assert runtime.seeded.wait(60), "demo users were not written"
     yield runtime
     runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def api(runtime) -> Api:
+    return Api(runtime.url)
+
+
+@pytest.fixture(scope="module")
+def admin(api) -> str:
+    """The demo admin's token."""
+    return login(api, *DEMO_ADMIN)["token"]

@@ -13,18 +13,8 @@ import pytest
 import requests
 
 from legwork import ROOT
-from legwork.bench.ingest import DEMO_ADMIN, Api, login, prepare_couriers, wait_until
+from legwork.bench.ingest import Api, prepare_couriers, wait_until
 from legwork.samples import render_receipt
-
-
-@pytest.fixture(scope="module")
-def api(runtime) -> Api:
-    return Api(runtime.url)
-
-
-@pytest.fixture(scope="module")
-def admin(api) -> str:
-    return login(api, *DEMO_ADMIN)["token"]
 
 
 def settled(api: Api, token: str, receipt_id: str, timeout: float = 90) -> dict:

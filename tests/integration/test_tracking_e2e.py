@@ -12,22 +12,12 @@ import boto3
 import pytest
 
 from legwork.bench.ingest import (
-    DEMO_ADMIN, Api, LiveWatcher, account, login, post_batches, prepare_couriers, read_tracks, wait_until,
+    LiveWatcher, account, post_batches, prepare_couriers, read_tracks, wait_until,
 )
 
 COURIERS = 20
 BATCHES = 50
 POINTS_PER_BATCH = 2
-
-
-@pytest.fixture(scope="module")
-def api(runtime) -> Api:
-    return Api(runtime.url)
-
-
-@pytest.fixture(scope="module")
-def admin(api) -> str:
-    return login(api, *DEMO_ADMIN)["token"]
 
 
 @pytest.fixture(scope="module")
