@@ -62,9 +62,7 @@ def test_manager_sees_each_running_courier_with_track_route_progress_and_last_se
     post_position(api, courier, task["taskId"], 52.5175, 13.3880, t0)
     eventually(lambda: last_seen(live_item(api, tokens("manager"), task["taskId"])) == t0.replace(microsecond=t0.microsecond // 1000 * 1000))
 
-    page, watch = pages.open()
-    # Until the receipts API (issue 10) is on main, the gateway answers 403 for it; the panel says so.
-    watch.allow(403, r"/receipts$")
+    page, _ = pages.open()
     pages.sign_in(page, "manager")
     assert page.url.endswith("#/live")
     row = page.locator(f'.courier[data-task-id="{task["taskId"]}"]')
