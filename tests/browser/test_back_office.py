@@ -186,6 +186,13 @@ def test_make_demo_drives_a_courier_along_the_route_to_the_end(runtime, api, tok
     track = api.expect(200, "GET", f"/tasks/{courier.done[0]}/track", token=tokens("admin"))["items"]
     assert len(track) >= 3  # positions through the real API, with jitter: no two alike
     assert len({(p["lat"], p["lng"]) for p in track}) == len(track)
+    # On the way, a receipt photo through the presigned POST (read by OCR in the runtime).
+    import re
+
+    sent = [m.group(1) for m in (re.search(r"receipt (\S+) uploaded", line) for line in lines) if m]
+    assert len(sent) >= len(courier.done), "\n".join(lines)  # one a run; the first run's is sent[0]
+    listed = api.expect(200, "GET", f"/tasks/{courier.done[0]}/receipts", token=tokens("admin"))["items"]
+    assert sent[0] in [r["receiptId"] for r in listed]
 
 
 def test_a_report_is_generated_and_downloaded_through_a_share_link(runtime, api, tokens, pages):
@@ -211,3 +218,65 @@ def test_a_report_is_generated_and_downloaded_through_a_share_link(runtime, api,
     with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as response:
         body = response.read()
     assert response.status == 200 and body.startswith("\ufeff".encode())  # the CSV, with its BOM
+
+
+def test_a_courier_photographs_a_receipt_and_the_manager_reviews_and_corrects_it(runtime, api, tokens, pages, tmp_path):
+    """The phone's file input, the presigned POST straight to the bucket, OCR by the real
+    function, then the manager's review: the photo, the amount read and its confidence,
+    and a correction with a reason that keeps the OCR result beside it."""
+    from legwork.samples import render_receipt
+    from site_setup import running_task
+
+    _, task = running_task(api, tokens("admin"), tokens("courier4"), title="Receipt run")
+    photo = tmp_path / "receipt.jpg"
+    photo.write_bytes(render_receipt(["CORNER SHOP", "Milk 2L  3.49", "Bread  2.80", "TOTAL  EUR 6.29"]))
+
+    courier, _ = pages.open(viewport=PHONE, geolocation=START, is_mobile=True, has_touch=True)
+    pages.sign_in(courier, "courier4")
+    card = courier.locator(f'.my-tasks .task-card[data-task-id="{task["taskId"]}"]')
+    upload = card.get_by_label("Photograph a receipt")
+    assert upload.get_attribute("capture") == "environment" and "image/jpeg" in upload.get_attribute("accept")
+    upload.set_input_files(str(photo))
+    line = card.locator(".receipt-list .receipt").first
+    eventually(lambda: "processed" in line.get_attribute("class"), timeout=90)  # OCR in the local runtime
+    assert "read 6.29 EUR" in line.inner_text()
+    assert card.locator(".receipt-list .receipt").count() == 1  # once, though the list read may also bring it
+    screenshot(courier, "courier-receipt")
+    receipt_id = line.get_attribute("data-receipt-id")
+
+    manager, watch = pages.open()
+    watch.allow(400, rf"/receipts/{receipt_id}$")  # the amount typed wrong, on purpose
+    pages.sign_in(manager, "manager")
+    manager.get_by_role("link", name="Receipts").click()
+    review = manager.locator(f'.receipt-card[data-receipt-id="{receipt_id}"]')
+    review.wait_for()
+    image = review.locator("img.receipt-photo")
+    eventually(lambda: image.evaluate("img => img.complete && img.naturalWidth > 0"))  # the photo, from its link
+    assert review.locator(".ocr-amount").inner_text() == "6.29 EUR"
+    confidence = review.locator(".confidence").inner_text()
+    assert confidence.endswith(" %") and 0 < int(confidence.split()[0]) <= 100
+    screenshot(manager, "receipts")
+
+    # A wrong amount: the API's message appears next to the button, nothing is changed.
+    review.get_by_label("Correct amount").fill("6,90")
+    review.get_by_label("Reason").fill("the bread was 3.41, the photo is blurred there")
+    review.get_by_role("button", name="Correct amount").click()
+    refusal = review.locator("form.correct .error")
+    refusal.wait_for()
+    assert "amount" in refusal.inner_text().lower() and "{" not in refusal.inner_text()
+    review.get_by_label("Correct amount").fill("6.90")
+    review.get_by_role("button", name="Correct amount").click()
+    review.locator(".correction").wait_for()
+    assert review.locator(".payable").inner_text() == "6.90 EUR"
+    assert review.locator(".ocr-amount").inner_text() == "6.29 EUR"  # the OCR result stays beside it
+    assert "by manager" in review.locator(".correction").inner_text() and "blurred" in review.locator(".correction").inner_text()
+    stored = api.expect(200, "GET", f"/receipts/{receipt_id}", token=tokens("admin"))
+    assert stored["payable"] == {"amount": "6.90", "currency": "EUR"} and stored["amount"] == "6.29"
+    assert stored["correction"]["reason"] == "the bread was 3.41, the photo is blurred there"
+    screenshot(manager, "receipts-corrected")
+    # On the live map, the courier's panel lists the receipt at what is paid.
+    manager.get_by_role("link", name="Live map").click()
+    manager.locator(f'.courier-pin span[data-task-id="{task["taskId"]}"]').click()
+    listed = manager.locator(".details .receipt-list .receipt")
+    listed.wait_for()
+    assert "6.90 EUR (corrected; read 6.29 EUR)" in listed.inner_text()
