@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
+LOCALSTACK_VENV := .venv-localstack
 export PYTHONPATH := $(CURDIR)/scripts
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -26,6 +27,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $@
+
+$(LOCALSTACK_VENV)/.installed: requirements-localstack.txt
+	test -x $(LOCALSTACK_VENV)/bin/python || $(PYTHON) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCALSTACK_VENV)/bin/python -m pip install -q -r requirements-localstack.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -58,7 +65,7 @@ MINUTES ?= 5
 demo: venv
 	$(PY) -m legwork demo --port $(PORT) --minutes $(MINUTES)
 
-test: venv merge lint chromium fonts
+test: venv merge lint chromium fonts $(LOCALSTACK_VENV)/.installed
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 # The receipt tests draw Chinese receipts: a CJK font (Debian's fonts-wqy-microhei).
