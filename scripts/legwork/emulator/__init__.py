@@ -62,6 +62,7 @@ class LocalStack:
             # A resource type LocalStack cannot create fails the deploy instead of being skipped.
             "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",
             "LEGWORK_WORKER_MAIN": str(WORKER_MAIN), "LEGWORK_EMULATOR_URL": self.url,
+            "LEGWORK_PARENT_PID": str(os.getpid()),  # it ends itself if this process dies
         }
 
     def client_env(self, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -353,8 +353,24 @@ def _keep_retained(self, action, logical_resource_id, resource_type, before_prop
 _executor.ChangeSetModelExecutor._execute_resource_action = _keep_retained
 
 
+def _end_with_parent(parent: int) -> None:
+    """If the test process that started us dies without stopping us, stop too (our own
+    process group: LocalStack and its function workers)."""
+    import signal
+
+    while True:
+        time.sleep(2)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
 if __name__ == "__main__":
     from localstack.runtime import main as _main
+
+    if os.environ.get("LEGWORK_PARENT_PID"):
+        threading.Thread(target=_end_with_parent, args=(int(os.environ["LEGWORK_PARENT_PID"]),), daemon=True).start()
 
     sys.argv = sys.argv[:1]
     _main.main()
