@@ -151,6 +151,9 @@ def _reported_arns(d: Deployment) -> dict[str, list[str]]:
     sqs = d.client("sqs")
     for url in [r["PhysicalResourceId"] for r in resources.values() if r["ResourceType"] == "AWS::SQS::Queue"]:
         found[f"queue {url}"] = _arns(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])
+    cloudfront = d.client("cloudfront")
+    for ident in [r["PhysicalResourceId"] for r in resources.values() if r["ResourceType"] == "AWS::CloudFront::Distribution"]:
+        found[f"distribution {ident}"] = _arns(cloudfront.get_distribution(Id=ident)["Distribution"])
     found["topics"] = _arns(d.client("sns").list_topics())
     found["alarms"] = _arns(d.client("cloudwatch").describe_alarms(AlarmNamePrefix=STACK))
     found["secrets"] = _arns(d.client("secretsmanager").list_secrets())
@@ -187,9 +190,24 @@ def _created_with_every_resource_of_the_translated_template(d: Deployment) -> No
     assert sorted(map(_unhashed, resources)) == sorted(map(_unhashed, expected))
     # make deploy printed the outputs, the API URL among them.
     assert "deploy: stack outputs" in d.first_deploy_output and "ApiUrl" in d.first_deploy_output
-    assert "DashboardUrl" in d.first_deploy_output
+    assert "DashboardUrl" in d.first_deploy_output and "WebAppUrl" in d.first_deploy_output
     dashboard = d.client("cloudwatch").get_dashboard(DashboardName=f"legwork-{STAGE}")
     assert "Errors" in dashboard["DashboardBody"]
+
+
+def _the_web_app_is_published(d: Deployment) -> None:
+    """make deploy uploaded the site and its config.json after the stack, and invalidated
+    the uploaded paths on the stack's CloudFront distribution."""
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in d.cfn.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]}
+    s3 = d.client("s3")
+    config = json.loads(s3.get_object(Bucket=outputs["DashboardBucketName"], Key="config.json")["Body"].read())
+    assert config["apiUrl"] == outputs["ApiUrl"].rstrip("/") and config["stage"] == STAGE
+    s3.head_object(Bucket=outputs["DashboardBucketName"], Key="index.html")
+    assert re.search(r"site: \d+ uploaded, 0 deleted, 0 unchanged .*; invalidation \S+ of \d+ paths", d.first_deploy_output)
+    cloudfront = d.client("cloudfront")
+    assert cloudfront.get_distribution(Id=outputs["DashboardDistributionId"])["Distribution"]["DistributionConfig"]["Enabled"]
+    invalidations = cloudfront.list_invalidations(DistributionId=outputs["DashboardDistributionId"])["InvalidationList"]
+    assert invalidations["Quantity"] == 1
 
 
 def _every_arn_is_in_the_regions_partition(d: Deployment) -> None:
@@ -247,6 +265,7 @@ def _a_code_change_updates_the_stack_without_replacing_data(d: Deployment) -> No
         source.write("\n# offline deploy check: a code change\n")  # HealthFunction's (and auth's) code
     output = d.make("deploy")
     assert "UPDATE_COMPLETE" in output and d.status() == "UPDATE_COMPLETE"
+    assert "nothing to invalidate" in output  # the site did not change
     after = {n: r["PhysicalResourceId"] for n, r in d.resources().items() if r["ResourceType"] in KEPT_TYPES}
     assert after == before
     events = d.cfn.describe_stack_events(StackName=STACK)["StackEvents"]
@@ -275,7 +294,8 @@ def _destroy_keeps_the_retained_tables_and_buckets(d: Deployment) -> None:
             s3.head_bucket(Bucket=name)
 
 
-STEPS = [_created_with_every_resource_of_the_translated_template, _every_arn_is_in_the_regions_partition,
+STEPS = [_created_with_every_resource_of_the_translated_template, _the_web_app_is_published,
+         _every_arn_is_in_the_regions_partition,
          _the_api_answers_health_and_login, _the_authorizer_and_a_protected_function_answer_when_invoked,
          _a_code_change_updates_the_stack_without_replacing_data, _destroy_keeps_the_retained_tables_and_buckets]
 

@@ -29,6 +29,12 @@ differently from AWS, is changed here — each change says why:
    the `live` alias stayed on the old version while the stack said UPDATE_COMPLETE).
 10. `DeletionPolicy: Retain` is honoured when a stack is deleted (LocalStack's engine
     deletes every resource, retained tables included).
+11. CloudFront (the web app's distribution, its origin access control in AWS global and
+    origin access identity in AWS China, and the invalidations `make deploy` makes) is
+    served by moto, plus origin access identities kept here (moto has none); the community
+    edition has no CloudFront at all. A bucket's DomainName and RegionalDomainName are
+    the names AWS gives (`<bucket>.s3.<region>.amazonaws.com[.cn]`), not LocalStack's host,
+    so that they can be a CloudFront origin.
 
 Configuration is LocalStack's, from the environment (set by `legwork.emulator`):
 GATEWAY_LISTEN=127.0.0.1:<port> with GATEWAY_SERVER=hypercorn (the default server binds
@@ -285,7 +291,282 @@ class AliasProvider(LambdaAliasProvider):
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
 
-_OWN_PROVIDERS = {DashboardProvider.TYPE: DashboardProvider, "AWS::Lambda::Alias": AliasProvider}
+
+
+# -- 11. CloudFront --------------------------------------------------------------------------
+# The community edition has no CloudFront. Its API is served by moto (distributions, origin
+# access controls, invalidations), plus origin access identities, which moto lacks and AWS
+# China uses; the three resource types the web app's template uses get providers that call
+# that API, so the template's DistributionConfig goes through botocore's validation of the
+# real request shape.
+import secrets  # noqa: E402
+
+from botocore.session import get_session as _botocore_session  # noqa: E402
+from localstack.aws.api import CommonServiceException, handler  # noqa: E402
+
+
+@aws_provider(api="cloudfront")
+def cloudfront():
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    class CloudFront:
+        """moto's CloudFront, with origin access identities kept here."""
+
+        service = "cloudfront"
+        version = "2020-05-31"
+
+        def __init__(self) -> None:
+            self.identities: dict[tuple[str, str], tuple[dict, str]] = {}  # (account, id) -> (identity, etag)
+
+        def _identity(self, context, ident: str) -> tuple[dict, str]:
+            try:
+                return self.identities[(context.account_id, ident)]
+            except KeyError:
+                raise CommonServiceException("NoSuchCloudFrontOriginAccessIdentity",
+                                             f"The specified origin access identity does not exist: {ident}",
+                                             status_code=404) from None
+
+        @handler("CreateCloudFrontOriginAccessIdentity", expand=False)
+        def create_identity(self, context, request):
+            ident = "E" + secrets.token_hex(7).upper()[:13]
+            record = {"Id": ident, "S3CanonicalUserId": secrets.token_hex(32),
+                      "CloudFrontOriginAccessIdentityConfig": request["CloudFrontOriginAccessIdentityConfig"]}
+            etag = secrets.token_hex(7).upper()  # the version; it would change on an update
+            self.identities[(context.account_id, ident)] = (record, etag)
+            return {"CloudFrontOriginAccessIdentity": record, "ETag": etag,
+                    "Location": f"{ENDPOINT}/2020-05-31/origin-access-identity/cloudfront/{ident}"}
+
+        @handler("GetCloudFrontOriginAccessIdentity", expand=False)
+        def get_identity(self, context, request):
+            record, etag = self._identity(context, request["Id"])
+            return {"CloudFrontOriginAccessIdentity": record, "ETag": etag}
+
+        @handler("DeleteCloudFrontOriginAccessIdentity", expand=False)
+        def delete_identity(self, context, request):
+            if self._identity(context, request["Id"])[1] != request.get("IfMatch"):
+                raise CommonServiceException("PreconditionFailed", "The If-Match version is missing or not valid.",
+                                             status_code=412)
+            del self.identities[(context.account_id, request["Id"])]
+            return {}
+
+    def every_other_operation_to_moto(provider):
+        from localstack.aws.spec import load_service
+        from localstack.services.moto import _proxy_moto
+
+        table = MotoFallbackDispatcher(provider)
+        for operation in load_service("cloudfront").operation_names:
+            table.setdefault(operation, _proxy_moto)
+        return table
+
+    return Service.for_provider(CloudFront(), dispatch_table_factory=every_other_operation_to_moto)
+
+
+from localstack.services.plugins import ServicePluginManager as _ServicePlugins  # noqa: E402
+
+_resolve_specs = _ServicePlugins._resolve_api_provider_specs
+_load_service_plugin = _ServicePlugins._load_service_plugin
+
+
+def _specs_with_cloudfront(self):
+    specs = _resolve_specs(self)
+    specs["cloudfront"] = ["default"]
+    return specs
+
+
+def _load_cloudfront_too(self, name: str):
+    if name != "cloudfront":
+        return _load_service_plugin(self, name)
+    plugin = cloudfront.factory()
+    plugin.name = "cloudfront:default"
+    plugin.load()
+    return plugin
+
+
+_ServicePlugins._resolve_api_provider_specs = _specs_with_cloudfront
+_ServicePlugins._load_service_plugin = _load_cloudfront_too
+
+_CLOUDFRONT = _botocore_session().get_service_model("cloudfront")
+_CFN_NAMES = {"IPV6Enabled": "IsIPV6Enabled"}  # where CloudFormation's name differs from the API's
+
+
+def _api_shape(value, shape):
+    """A CloudFormation property value in the CloudFront API's shape: lists become
+    {Quantity, Items}; what botocore then refuses fails the deploy."""
+    if shape.type_name == "structure":
+        members = shape.members
+        if isinstance(value, list) and {"Quantity", "Items"} <= set(members):
+            return {"Quantity": len(value), "Items": [_api_shape(v, members["Items"].member) for v in value]}
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            key = _CFN_NAMES.get(key, key)
+            if key == "Locations" and {"Quantity", "Items"} <= set(members):  # GeoRestriction
+                out.update(_api_shape(item, shape))
+            elif key == "CachedMethods" and "AllowedMethods" in members:
+                continue  # CloudFormation's sibling of AllowedMethods is nested inside it in the API
+            else:
+                out[key] = _api_shape(item, members[key]) if key in members else item
+        if "CachedMethods" in value and "AllowedMethods" in out:
+            out["AllowedMethods"]["CachedMethods"] = _api_shape(
+                value["CachedMethods"], members["AllowedMethods"].members["CachedMethods"])
+        if "Cookies" in members and "Cookies" not in out and "QueryString" in out:  # ForwardedValues
+            out["Cookies"] = {"Forward": "none"}  # CloudFormation's default
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_api_shape(v, shape.member) for v in value]
+    if shape.type_name == "boolean" and isinstance(value, str):
+        return value.lower() == "true"
+    if shape.type_name in ("integer", "long") and isinstance(value, str):
+        return int(value)
+    return value
+
+
+def _distribution_config(properties: dict, caller_reference: str) -> dict:
+    config = _api_shape(properties, _CLOUDFRONT.shape_for("DistributionConfig"))
+    return {"Comment": "", **config, "CallerReference": caller_reference}
+
+
+# A bucket's DomainName and RegionalDomainName are the names AWS gives it (LocalStack gives
+# its own host, which no CloudFront origin accepts), with the partition's DNS suffix; and
+# moto's check of an S3 origin ("ends with amazonaws.com") admits AWS China's `.com.cn`.
+from localstack.services.s3.resource_providers import aws_s3_bucket as _s3_bucket  # noqa: E402
+from moto.cloudfront import models as _moto_cloudfront  # noqa: E402
+
+_bucket_attributes = _s3_bucket.S3BucketProvider._setup_post_creation_attributes
+
+
+def _bucket_names_as_aws(self, model, region: str):
+    _bucket_attributes(self, model, region)
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    model["RegionalDomainName"] = f"{model['BucketName']}.s3.{region}.{suffix}"
+    model["DomainName"] = model["RegionalDomainName"] if region.startswith("cn-") else f"{model['BucketName']}.s3.{suffix}"
+
+
+_s3_bucket.S3BucketProvider._setup_post_creation_attributes = _bucket_names_as_aws
+_origin_init = _moto_cloudfront.Origin.__init__
+
+
+def _origin_in_either_partition(self, origin: dict) -> None:
+    name = origin.get("DomainName") or ""
+    if "S3OriginConfig" in origin and name.endswith(".amazonaws.com.cn"):
+        _origin_init(self, {**origin, "DomainName": name[:-len(".cn")]})
+        self.domain_name = name
+    else:
+        _origin_init(self, origin)
+
+
+_moto_cloudfront.Origin.__init__ = _origin_in_either_partition
+
+
+class DistributionProvider(ResourceProvider):
+    TYPE = "AWS::CloudFront::Distribution"
+    SCHEMA = {
+        "typeName": TYPE,
+        "primaryIdentifier": ["/properties/Id"],
+        "readOnlyProperties": ["/properties/Id", "/properties/DomainName"],
+        "properties": {"Id": {"type": "string"}, "DomainName": {"type": "string"},
+                       "DistributionConfig": {"type": "object"}, "Tags": {"type": "array"}},
+    }
+
+    def create(self, request):
+        model = request.desired_state
+        config = _distribution_config(model["DistributionConfig"],
+                                      f"{request.stack_name}-{request.logical_resource_id}-{secrets.token_hex(4)}")
+        cloudfront = request.aws_client_factory.cloudfront
+        if model.get("Tags"):
+            answer = cloudfront.create_distribution_with_tags(
+                DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": model["Tags"]}})
+        else:
+            answer = cloudfront.create_distribution(DistributionConfig=config)
+        model.update(Id=answer["Distribution"]["Id"], DomainName=answer["Distribution"]["DomainName"])
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    def update(self, request):
+        model, ident = request.desired_state, request.previous_state["Id"]
+        cloudfront = request.aws_client_factory.cloudfront
+        current = cloudfront.get_distribution_config(Id=ident)
+        config = _distribution_config(model["DistributionConfig"], current["DistributionConfig"]["CallerReference"])
+        answer = cloudfront.update_distribution(Id=ident, IfMatch=current["ETag"], DistributionConfig=config)
+        model.update(Id=ident, DomainName=answer["Distribution"]["DomainName"])
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    def delete(self, request):
+        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
+        cloudfront.delete_distribution(Id=ident, IfMatch=cloudfront.get_distribution(Id=ident)["ETag"])
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
+
+    def read(self, request):
+        raise NotImplementedError
+
+
+class OriginAccessControlProvider(ResourceProvider):
+    TYPE = "AWS::CloudFront::OriginAccessControl"
+    SCHEMA = {
+        "typeName": TYPE,
+        "primaryIdentifier": ["/properties/Id"],
+        "readOnlyProperties": ["/properties/Id"],
+        "properties": {"Id": {"type": "string"}, "OriginAccessControlConfig": {"type": "object"}},
+    }
+
+    def create(self, request):
+        model = request.desired_state
+        answer = request.aws_client_factory.cloudfront.create_origin_access_control(
+            OriginAccessControlConfig=model["OriginAccessControlConfig"])
+        model["Id"] = answer["OriginAccessControl"]["Id"]
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    def update(self, request):
+        model, ident = request.desired_state, request.previous_state["Id"]
+        cloudfront = request.aws_client_factory.cloudfront
+        cloudfront.update_origin_access_control(Id=ident, IfMatch=cloudfront.get_origin_access_control(Id=ident)["ETag"],
+                                                OriginAccessControlConfig=model["OriginAccessControlConfig"])
+        model["Id"] = ident
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    def delete(self, request):
+        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
+        cloudfront.delete_origin_access_control(Id=ident, IfMatch=cloudfront.get_origin_access_control(Id=ident)["ETag"])
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
+
+    def read(self, request):
+        raise NotImplementedError
+
+
+class OriginAccessIdentityProvider(ResourceProvider):
+    TYPE = "AWS::CloudFront::CloudFrontOriginAccessIdentity"
+    SCHEMA = {
+        "typeName": TYPE,
+        "primaryIdentifier": ["/properties/Id"],
+        "readOnlyProperties": ["/properties/Id", "/properties/S3CanonicalUserId"],
+        "properties": {"Id": {"type": "string"}, "S3CanonicalUserId": {"type": "string"},
+                       "CloudFrontOriginAccessIdentityConfig": {"type": "object"}},
+    }
+
+    def create(self, request):
+        model = request.desired_state
+        config = {"CallerReference": f"{request.stack_name}-{request.logical_resource_id}-{secrets.token_hex(4)}",
+                  **model["CloudFrontOriginAccessIdentityConfig"]}
+        answer = request.aws_client_factory.cloudfront.create_cloud_front_origin_access_identity(
+            CloudFrontOriginAccessIdentityConfig=config)["CloudFrontOriginAccessIdentity"]
+        model.update(Id=answer["Id"], S3CanonicalUserId=answer["S3CanonicalUserId"])
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    def update(self, request):
+        raise NotImplementedError("an origin access identity's comment cannot be changed here (no update in the emulator)")
+
+    def delete(self, request):
+        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
+        etag = cloudfront.get_cloud_front_origin_access_identity(Id=ident)["ETag"]
+        cloudfront.delete_cloud_front_origin_access_identity(Id=ident, IfMatch=etag)
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
+
+    def read(self, request):
+        raise NotImplementedError
+
+
+_OWN_PROVIDERS = {DashboardProvider.TYPE: DashboardProvider, "AWS::Lambda::Alias": AliasProvider,
+                  **{p.TYPE: p for p in (DistributionProvider, OriginAccessControlProvider, OriginAccessIdentityProvider)}}
 
 
 def _try_load_resource_provider(resource_type: str):
