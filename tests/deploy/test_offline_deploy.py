@@ -16,10 +16,10 @@ xdist workers run the two regions side by side. After the first deploy, in order
 5. `make destroy … CONFIRM=legwork-ci` deletes the stack, and the retained tables and
    buckets are still there.
 
-Cost, measured on the 2-core machine shared with other work (load average 8-16): both
-regions side by side 3 min 2 s (2 min 20 s each); one region alone 2 min 5 s to 3 min.
-The first `make deploy` is about 90 s of it, the second about 35 s, `make destroy` 13 s.
-Each test prints its seconds per step (`pytest -rP`).
+Cost, measured on the 2-core machine shared with other work: both regions side by side
+3 min 44 s at load average 6-11 (2 min 57 s of CPU); the first `make deploy` about 110 s
+of it, the second about 50 s, `make destroy` 15 s. Each test prints its seconds per step
+(`pytest -rP`).
 """
 from __future__ import annotations
 
@@ -52,8 +52,10 @@ PASSWORD = "offline-check-password-1"
 
 def _copy_repository(target: Path) -> Path:
     """The tracked files (the generated ones are made again), with the venvs shared so
-    that `make` in the copy installs nothing; its build cache is its own (two regions
-    build at once, and pip's download cache makes the Lambda-platform install quick)."""
+    that `make` in the copy installs nothing, and the checkout's dependency cache shared
+    too (`.legwork/deps`, keyed by requirements, runtime and architecture, locked per key
+    across processes: the two regions install each set once); the rest of the build
+    state is the copy's own."""
     listing = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     files = subprocess.run(listing, cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
     for name in filter(None, (f.decode() for f in files)):
@@ -63,6 +65,9 @@ def _copy_repository(target: Path) -> Path:
             shutil.copy2(source, target / name)  # mtimes kept: the venv stamp stays newer than requirements
     for name in (".venv", ".venv-localstack"):
         (target / name).symlink_to(ROOT / name)
+    (ROOT / ".legwork" / "deps").mkdir(parents=True, exist_ok=True)
+    (target / ".legwork").mkdir(exist_ok=True)
+    (target / ".legwork" / "deps").symlink_to(ROOT / ".legwork" / "deps")
     return target
 
 
