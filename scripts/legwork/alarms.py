@@ -31,6 +31,7 @@ from legwork.yamlcfn import to_plain
 
 OPS_TOPIC = "OpsTopic"
 DASHBOARD = "OpsDashboard"
+DASHBOARD_OUTPUT = "DashboardUrl"  # generated: a fragment's output of this name is refused (legwork.merge)
 API_NAME = "legwork-${Stage}"  # the Api resource's Name: the API Gateway metrics' ApiName
 FUNCTION = "AWS::Serverless::Function"
 STREAM_EVENTS = ("DynamoDB", "Kinesis")
@@ -169,11 +170,11 @@ def add_operations(template: CommentedMap) -> None:
     if DASHBOARD not in resources:
         resources[DASHBOARD] = _dashboard(functions, consumers, queues)
         outputs = template.setdefault("Outputs", CommentedMap())
-        if "DashboardUrl" not in outputs:
+        if DASHBOARD_OUTPUT not in outputs:
             # The console's host is not the URL suffix's (console.amazonaws.cn in China).
             host = _tagged_seq("!If", ["IsChina", "console.amazonaws.cn", "console.aws.amazon.com"])
             url = "https://${ConsoleHost}/cloudwatch/home?region=${AWS::Region}#dashboards:name=${" + DASHBOARD + "}"
-            outputs["DashboardUrl"] = CommentedMap([
+            outputs[DASHBOARD_OUTPUT] = CommentedMap([
                 ("Description", "The stage's CloudWatch dashboard (functions, API, dead-letter queues, streams)."),
                 ("Value", _tagged_seq("!Sub", [url, CommentedMap([("ConsoleHost", host)])])),
             ])

@@ -37,7 +37,7 @@ from ruamel.yaml.tag import Tag
 
 from legwork import ROOT
 from legwork import merge_gate
-from legwork.alarms import add_operations
+from legwork.alarms import DASHBOARD_OUTPUT, add_operations
 from legwork.yamlcfn import dump_roundtrip, loads_roundtrip, to_plain
 
 INCLUDE = "$include"
@@ -227,6 +227,10 @@ class Merger:
         self._check_endpoints_and_types(template)
         self._add_log_groups(template)
         self._publish_on_any_change(template)
+        outputs = template.get("Outputs") or {}
+        if DASHBOARD_OUTPUT in outputs:
+            raise MergeError(f"{self.where(outputs, DASHBOARD_OUTPUT)}: output '{DASHBOARD_OUTPUT}' is the one the merge "
+                             "writes for the stage's CloudWatch dashboard; name this output differently")
         add_operations(template)  # alarms with actions and the dashboard, for every resource
         openapi = self._client_document(apis)
         for body in apis.values():

@@ -200,6 +200,21 @@ def test_logical_id_twice_in_one_file_is_refused(tree: Path) -> None:
     assert "src/other/template.yaml:4" in message and "defined twice" in message
 
 
+def test_an_output_named_like_the_generated_dashboard_output_is_refused(tree: Path) -> None:
+    # Before, the merge kept the fragment's and silently dropped the dashboard's URL.
+    put(
+        tree,
+        "src/other/template.yaml",
+        """
+        Outputs:
+          DashboardUrl:
+            Value: https://example.com/
+        """,
+    )
+    message = refusal(tree)
+    assert "src/other/template.yaml:2" in message and "'DashboardUrl' is the one the merge writes" in message
+
+
 def test_path_and_method_defined_twice_is_refused(tree: Path) -> None:
     add_resource(tree, "again", "/hello/{name}", "get")
     message = refusal(tree)
