@@ -5,6 +5,7 @@
 //
 //   const gps = new Tracker(api, {intervalMs: 10000, onStatus: (s) => render(s)});
 //   gps.track(taskId);   // first fix now, then every interval
+//   await gps.finish();  // before completing: the last fixes sent, no more taken
 //   gps.stop();
 
 const BATCH = 100;
@@ -41,6 +42,21 @@ export class Tracker {
     clearInterval(this.timer);
     this.timer = null;
     this.taskId = null;
+  }
+
+  /** Before the task closes: stop taking fixes, let a batch in flight land, then send what
+   * is still queued, so that no position reaches the API after the task has ended (a 409). */
+  async finish() {
+    const taskId = this.taskId;
+    this.stop();
+    if (!taskId) return;
+    while (this.sending) await new Promise((resolve) => setTimeout(resolve, 50));
+    this.taskId = taskId; // flush() sends the tracked task's queue
+    try {
+      await this.flush();
+    } finally {
+      this.stop();
+    }
   }
 
   close() {

@@ -110,12 +110,13 @@ export function mount(container, ctx) {
     const button = h("button", { type: "button", class: klass }, label);
     button.addEventListener("click", async () => {
       const slot = button.closest(".task-card").querySelector(".error");
-      if (action === "complete" && !window.confirm(`Complete “${task.title}”?`)) return;
-      const done = await act(button, slot, () => ctx.api.post(`/tasks/${encodeURIComponent(task.taskId)}/${action}`));
-      if (done) {
-        if (action === "complete") await gps.flush(); // the last positions, before the task closes
-        refresh();
+      if (action === "complete") {
+        if (!window.confirm(`Complete “${task.title}”?`)) return;
+        await gps.finish(); // the last positions, before the task closes (after it, they are a 409)
       }
+      const done = await act(button, slot, () => ctx.api.post(`/tasks/${encodeURIComponent(task.taskId)}/${action}`));
+      // A refused completion leaves the task running: the refresh tracks it again.
+      if (done || action === "complete") refresh();
     });
     return button;
   }
