@@ -369,8 +369,17 @@ def function_memory(template: Path) -> dict[str, int]:
     from legwork import yamlcfn
 
     data = yamlcfn.load(template)
-    default = int(((data.get("Globals") or {}).get("Function") or {}).get("MemorySize", 128))
-    return {lid: int((r.get("Properties") or {}).get("MemorySize", default))
+    parameters = data.get("Parameters") or {}
+
+    def megabytes(value: Any) -> int:
+        if isinstance(value, dict) and set(value) == {"Ref"}:  # a parameter: its default, as `make dev` runs it
+            value = (parameters.get(value["Ref"]) or {}).get("Default")
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+            raise ValueError(f"{template}: a MemorySize the benchmark cannot read: {value!r}")
+        return int(value)
+
+    default = megabytes(((data.get("Globals") or {}).get("Function") or {}).get("MemorySize", 128))
+    return {lid: megabytes((r.get("Properties") or {}).get("MemorySize", default))
             for lid, r in data["Resources"].items() if r.get("Type") == "AWS::Serverless::Function"}
 
 

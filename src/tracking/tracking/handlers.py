@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from legwork_common.api import Request, Response, endpoint
 from tracking.dal import PositionsQueue, RoutesTable, TasksTable, TrackingTable
-from tracking.logic import Ingest, Settings, TrackingService
+from tracking.logic import Ingest, Settings, TrackingService, queue_lags
 from tracking.models import TrackPage
 
 logger = Logger()
@@ -103,6 +103,8 @@ def consume_positions(event: dict, context: Any) -> dict:
             processor.failure_handler(staged[message_id], (type(exc), exc, exc.__traceback__))
     result = ingest.result
     result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    failed = {f["itemIdentifier"] for f in processor.response()["batchItemFailures"]}
+    result.lag_ms = queue_lags(records, failed, now_ms=time.time() * 1000)
     # The write cost of this batch, counted as issued (`python -m legwork bench ingest` reads it).
     logger.info("positions ingested", extra={"ingestStats": result.as_dict()})
     metrics.add_metric(name="PointsReceived", unit=MetricUnit.Count, value=result.points)
@@ -110,6 +112,8 @@ def consume_positions(event: dict, context: Any) -> dict:
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=result.failed)
     metrics.add_metric(name="DynamoDBWriteRequests", unit=MetricUnit.Count, value=result.usage.write_requests)
     metrics.add_metric(name="LiveUpdates", unit=MetricUnit.Count, value=result.live_updated)
+    for lag in result.lag_ms:  # one value a message: CloudWatch gives its percentiles
+        metrics.add_metric(name="IngestLag", unit=MetricUnit.Milliseconds, value=lag)
     return processor.response()
 
 

@@ -258,10 +258,32 @@ class IngestResult:
     live_updated: int = 0
     live_stale: int = 0
     duration_ms: float = 0.0  # the handler's own time (billed duration is about this, rounded up)
+    # Per stored message: ms from SQS accepting it (the API's send) to its points being
+    # stored and its task's live item written, i.e. how far the live map trails the phone.
+    lag_ms: list[int] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
 
     def as_dict(self) -> dict:
         return {**{k: v for k, v in self.__dict__.items() if k != "usage"}, **self.usage.as_dict()}
+
+
+def queue_lags(records: list[dict], failed: set[str], now_ms: float) -> list[int]:
+    """Each stored record's time in the queue and the consumer, in ms, from its `SentTimestamp`.
+
+    Records that failed (they will be retried) or carry no usable timestamp are left out:
+
+    >>> queue_lags([{"messageId": "a", "attributes": {"SentTimestamp": "1000"}},
+    ...             {"messageId": "b", "attributes": {"SentTimestamp": "1500"}},
+    ...             {"messageId": "c", "attributes": {}}], failed={"b"}, now_ms=1250.4)
+    [250]
+    """
+    lags = []
+    for record in records:
+        sent = str((record.get("attributes") or {}).get("SentTimestamp", ""))
+        if record.get("messageId") in failed or not sent.isdigit():
+            continue
+        lags.append(max(0, round(now_ms - int(sent))))
+    return lags
 
 
 class Ingest:

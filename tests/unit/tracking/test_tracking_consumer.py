@@ -95,6 +95,25 @@ def test_a_poisoned_message_fails_alone_and_the_good_ones_are_stored(put_task, q
     assert len(stored_points(task_id)) == 3
 
 
+def test_the_consumer_reports_how_long_each_stored_message_waited(put_task, queue, now, caplog, monkeypatch):
+    """`lag_ms` (and the IngestLag metric): SQS's SentTimestamp to stored, per stored message."""
+    task_id = put_task()
+    post(task_id, points(now - timedelta(minutes=3), [(52.52, 13.40)]))
+    queue.send("this is not json")
+    post(task_id, points(now - timedelta(minutes=2), [(52.52, 13.402)]))
+    messages = queue.receive()
+    sent = {m["MessageId"]: int(m["Attributes"]["SentTimestamp"]) for m in messages}
+    bad = next(m["MessageId"] for m in messages if m["Body"] == "this is not json")
+    consumed_at_ms = max(sent.values()) + 4_000  # the consumer runs 4 s after the last send
+    monkeypatch.setattr(handlers.time, "time", lambda: consumed_at_ms / 1000)
+    caplog.clear()
+
+    assert failed_ids(consume(messages, queue)) == {bad}
+
+    [stats] = [r.ingestStats for r in caplog.records if hasattr(r, "ingestStats")]
+    assert sorted(stats["lag_ms"]) == sorted(consumed_at_ms - t for m, t in sent.items() if m != bad)
+
+
 def test_a_message_for_a_task_that_does_not_exist_is_poisoned(put_task, queue, now):
     task_id = put_task()
     post(task_id, points(now - timedelta(minutes=1), [(52.52, 13.40)]))
