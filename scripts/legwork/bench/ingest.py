@@ -7,33 +7,41 @@ do not share its interpreter), then, on loopback only:
    courier, which the courier claims and starts, all through the API;
 2. for a bounded time (and a bounded number of batches), every courier posts a batch of
    points every `--interval` seconds (phones post every 10 s: 1 s is 10x accelerated),
-   from a bounded pool of client threads;
-3. watches GET /live to see when each batch became visible (its newest point is the
-   task's latest position; the consumer writes a batch's points before the live item);
-4. once the queue has drained, pages every task's GET /tasks/{taskId}/track and checks
-   that the points stored are exactly the points accepted, none twice;
-5. sums what the consumer says it issued (its `ingestStats` log line per invocation):
-   DynamoDB write and read request units (from item sizes), its invocations and their
-   duration; with the API side (one request, one function call, one consistent read and
-   one SQS message per batch) these are the billed units per 1,000 points, priced by
-   `legwork.bench.cost` per 1,000 courier-hours in us-east-1 and cn-north-1;
+   open loop from a pool of client threads: a batch the client could not send on time is
+   sent late, and how late is reported (the client or the API did not keep up);
+3. reads the lag from the consumer itself: for every message it stores, the time from SQS
+   accepting it to its points being stored and its task's live item written (`lag_ms` in
+   its `ingestStats` log line, the `IngestLag` metric in AWS), in three stretches of the
+   run, so a lag that keeps growing shows; nothing polls GET /live while couriers post;
+4. once every accepted batch is stored, checks that GET /live shows each courier's newest
+   point and pages every task's GET /tasks/{taskId}/track: the points stored must be
+   exactly the points accepted, none twice;
+5. sums what the consumer says it issued: DynamoDB write and read request units (from
+   item sizes), its invocations and their duration; with the API side (one request, one
+   function call, one consistent read and one SQS message per batch) these are the billed
+   units per 1,000 points, priced by `legwork.bench.cost` per 1,000 courier-hours in
+   us-east-1 and cn-north-1;
 6. prints them beside the recorded figures of the design before issue 14
    (`ingest-baseline.json`, `--save-baseline` writes a new one).
 
-Figures only; nothing is asserted. The pieces (`Api`, `prepare_couriers`, `post_batches`,
-`read_tracks`) are what tests/integration/test_tracking_e2e.py drives too.
+Figures only; nothing is asserted, but the exit status is 1 when a figure is missing or the
+count check fails. The pieces (`Api`, `prepare_couriers`, `post_batches`, `read_tracks`)
+are what tests/integration/test_tracking_e2e.py drives too.
+
+The fleet the issue asks about, 2,000 couriers at the phone rate (200 POST/s):
+
+    python -m legwork bench ingest --couriers 2000 --interval 10 --seconds 120
 """
 from __future__ import annotations
 
 import argparse
+import heapq
 import http.client
 import json
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -45,6 +53,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit
 
 from legwork import ROOT
+from legwork.bench import dev_server
 from legwork.bench import cost
 
 DEMO_ADMIN = ("admin", "legwork-demo")
@@ -125,6 +134,7 @@ class Posted:
     sent_at: float
     visible_at: float | None = None
     api_ms: float = 0.0  # the POST's round trip seen by the client (gateway + authorizer + function)
+    slip_s: float = 0.0  # how late the client sent it after its due time (> 0: the client fell behind)
 
 
 @dataclass
@@ -185,8 +195,10 @@ def walk_point(step: int, total: int, route: list[tuple[float, float]] = ROUTE) 
     return round(a_lat + t * (b_lat - a_lat), 7), round(a_lng + t * (b_lng - a_lng), 7)
 
 
-def post_batch(api: Api, courier: Courier, size: int, *, total_steps: int) -> Posted | None:
-    """Post `size` new points (strictly later than the courier's previous ones); None if refused."""
+def post_batch(api: Api, courier: Courier, size: int, *, total_steps: int, due: float | None = None) -> Posted | None:
+    """Post `size` new points (strictly later than the courier's previous ones); None if refused.
+
+    `due` is when (`time.monotonic()`) the courier's phone meant to send it."""
     with courier.lock:
         now = datetime.now(timezone.utc)
         start = max(now, courier.last_ts + timedelta(milliseconds=1)) if courier.last_ts else now
@@ -203,26 +215,31 @@ def post_batch(api: Api, courier: Courier, size: int, *, total_steps: int) -> Po
             return None
         courier.sent.extend(batch)
         posted = Posted(courier.task_id, batch[-1]["ts"], answer["accepted"], sent_at,
-                        api_ms=(time.monotonic() - sent_at) * 1000)
+                        api_ms=(time.monotonic() - sent_at) * 1000,
+                        slip_s=max(0.0, sent_at - due) if due is not None else 0.0)
         courier.posted.append(posted)
         return posted
 
 
 def post_batches(api: Api, couriers: list[Courier], *, batches: int, size: int, threads: int,
                  interval: float = 0.0, seconds: float | None = None) -> float:
-    """Each courier posts up to `batches` batches, `interval` s apart, for at most `seconds`; elapsed s."""
+    """Each courier posts up to `batches` batches, `interval` s apart, for at most `seconds`; elapsed s.
+
+    Open loop, as phones are: a batch is due `interval` after the courier's previous one
+    was due, however long that one took. The couriers start spread over the first
+    interval. When all `threads` are busy, due batches wait and are sent late (each
+    `Posted.slip_s` says how late): a client or an API that cannot keep up shows as slip.
+    Nothing is sent after `seconds`: what was still due then is dropped."""
     stop_at = time.monotonic() + seconds if seconds else None
     lock = threading.Lock()
-    # Round-robin over couriers: (due time, courier index, batch number).
-    due = [(0.0, i, 0) for i in range(len(couriers))]
+    spread = interval / max(1, len(couriers))
+    due = [(i * spread, i, 0) for i in range(len(couriers))]  # (due offset, courier index, batch number)
+    heapq.heapify(due)
     started = time.monotonic()
 
     def next_job() -> tuple[float, int, int] | None:
         with lock:
-            if not due:
-                return None
-            due.sort()
-            return due.pop(0)
+            return heapq.heappop(due) if due else None
 
     def worker() -> None:
         while True:
@@ -230,15 +247,15 @@ def post_batches(api: Api, couriers: list[Courier], *, batches: int, size: int, 
             if job is None:
                 return
             when, index, number = job
-            wait = started + when - time.monotonic()
             if stop_at and max(started + when, time.monotonic()) >= stop_at:
-                continue  # time is up (or the job is due after it): drop it
+                continue  # the time is up (or it is due after that): dropped, and its successors
+            wait = started + when - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            post_batch(api, couriers[index], size, total_steps=batches * size)
+            post_batch(api, couriers[index], size, total_steps=batches * size, due=started + when)
             if number + 1 < batches:
                 with lock:
-                    due.append((when + interval, index, number + 1))
+                    heapq.heappush(due, (when + interval, index, number + 1))
 
     pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
     for thread in pool:
@@ -294,10 +311,11 @@ class LiveWatcher:
         return all(p.visible_at is not None for c in self.by_task.values() for p in c.posted)
 
 
-def read_tracks(api: Api, token: str, couriers: list[Courier], *, limit: int = 1000) -> dict[str, list[dict]]:
-    """Every task's whole track, page by page."""
-    tracks: dict[str, list[dict]] = {}
-    for courier in couriers:
+def read_tracks(api: Api, token: str, couriers: list[Courier], *, limit: int = 1000,
+                threads: int = 1) -> dict[str, list[dict]]:
+    """Every task's whole track, page by page (`threads` tasks at a time)."""
+
+    def one(courier: Courier) -> list[dict]:
         items: list[dict] = []
         cursor = None
         while True:
@@ -308,9 +326,10 @@ def read_tracks(api: Api, token: str, couriers: list[Courier], *, limit: int = 1
             items.extend(page["items"])
             cursor = page["nextCursor"]
             if not cursor:
-                break
-        tracks[courier.task_id] = items
-    return tracks
+                return items
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        return dict(zip((c.task_id for c in couriers), pool.map(one, couriers)))
 
 
 def account(couriers: list[Courier], tracks: dict[str, list[dict]]) -> dict[str, int]:
@@ -331,28 +350,51 @@ def account(couriers: list[Courier], tracks: dict[str, list[dict]]) -> dict[str,
 INGEST_LINE = re.compile(r"\|\s*(\{.*\"ingestStats\".*\})\s*$")
 
 
-def ingest_totals(log_text: str) -> dict[str, float]:
-    """Sum the consumer's `ingestStats` log lines; `invocations` counts the lines."""
-    totals: dict[str, float] = {"invocations": 0}
+def ingest_stats(log_text: str) -> list[dict]:
+    """The consumer's `ingestStats` log lines, in the order it wrote them."""
+    found = []
     for line in log_text.splitlines():
         match = INGEST_LINE.search(line)
-        if not match:
-            continue
-        try:
-            stats = json.loads(match.group(1))["ingestStats"]
-        except (ValueError, KeyError):
-            continue
+        if match:
+            try:
+                found.append(json.loads(match.group(1))["ingestStats"])
+            except (ValueError, KeyError):
+                continue
+    return found
+
+
+def ingest_totals(log_text: str) -> dict[str, float]:
+    """Sum the consumer's `ingestStats` log lines (their numbers); `invocations` counts the lines."""
+    totals: dict[str, float] = {"invocations": 0}
+    for stats in ingest_stats(log_text):
         totals["invocations"] += 1
         for key, value in stats.items():
-            totals[key] = totals.get(key, 0) + float(value)
+            if isinstance(value, (int, float)):
+                totals[key] = totals.get(key, 0) + float(value)
     return totals
+
+
+def lag_over_time(stats: list[dict], parts: int = 3) -> list[list[int]]:
+    """The consumer's per-message lags (`lag_ms`) in `parts` consecutive stretches of the run."""
+    lags = [lag for line in stats for lag in line.get("lag_ms", [])]
+    size = -(-len(lags) // parts) if lags else 0
+    return [sorted(lags[k * size:(k + 1) * size]) for k in range(parts)] if size else [[] for _ in range(parts)]
+
+
+def lag_bounded(stretches: list[list[int]]) -> bool:
+    """The lag did not grow over the run: the last stretch's p99 is within twice the first's,
+    plus one second of slack for a short run's noise."""
+    first, last = stretches[0], stretches[-1]
+    if not first or not last:
+        return False
+    return percentile(last, 99) <= 2 * percentile(first, 99) + 1000
 
 
 BASELINE = Path(__file__).with_name("ingest-baseline.json")
 COMPARED = (  # (figure, label, format)
     ("points_per_s", "accepted points per second", "{:,.0f}"),
-    ("lag_p50_ms", "lag p50 (ms)", "{:,.0f}"),
-    ("lag_p99_ms", "lag p99 (ms)", "{:,.0f}"),
+    ("lag_p50_ms", "lag p50 (ms) *", "{:,.0f}"),
+    ("lag_p99_ms", "lag p99 (ms) *", "{:,.0f}"),
     ("count_check", "count check", "{}"),
     ("write_units_per_1000_points", "DynamoDB WRU per 1,000 points", "{:,.1f}"),
     ("read_units_per_1000_points", "DynamoDB RRU per 1,000 points", "{:,.1f}"),
@@ -409,6 +451,8 @@ def compare(figures: dict[str, Any], baseline_path: Path | None) -> None:
         print(f"    {label:<40}{show(dynamodb(baseline['figures']), fmt):>14}{show(dynamodb(figures), fmt):>14}")
     print("    (throughput, lag and Lambda GB-s depend on the machine's load when each was measured;"
           " the unit counts do not)")
+    print("    * before: POST sent → its point on GET /live, polled every 0.5 s; now: SQS accepted → stored"
+          " (the consumer's IngestLag; the POST's round trip is printed above)")
 
 
 REPORT_LINE = re.compile(r"^\S+ (\S+)\s*\| REPORT RequestId: \S+ Duration: ([\d.]+) ms")
@@ -451,9 +495,11 @@ def main(argv: list[str]) -> int:
                         help="seconds between a courier's batches (phones: 10; 1 = 10x accelerated)")
     parser.add_argument("--batch-size", type=int, default=5, help="points per batch (1-100)")
     parser.add_argument("--max-batches", type=int, default=1000, help="per courier, at most")
-    parser.add_argument("--threads", type=int, default=16, help="client threads posting")
-    parser.add_argument("--poll", type=float, default=0.5,
-                        help="seconds between GET /live polls that stamp batches visible (the lag's resolution)")
+    parser.add_argument("--threads", type=int, default=64,
+                        help="client threads posting (open loop: a batch due while all are busy is sent late)")
+    parser.add_argument("--setup-threads", type=int, default=4,
+                        help="client threads creating couriers and tasks (each courier costs two scrypt hashes)")
+    parser.add_argument("--workers", type=int, default=12, help="warm workers per function in `dev` (its --workers)")
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for the queue to drain")
     parser.add_argument("--moto-process", action="store_true", help="pass --moto-process to `dev`")
     parser.add_argument("--baseline", type=Path, default=BASELINE,
@@ -467,62 +513,72 @@ def main(argv: list[str]) -> int:
         parser.error("--batch-size must be 1 to 100")
 
     from legwork.bench.local import wait_for_first_answer
-    from legwork.local.runtime import free_port
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
-    env.pop("PERSIST", None)
-    log_file = tempfile.NamedTemporaryFile("w+", prefix="legwork-bench-ingest-", suffix=".log", delete=False)
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port),
-         "--quiet", "--verbose", "--no-timers", "--poll-interval", "0.1",
-         "--log-format", "json",  # the consumer's ingestStats lines, as written (INGEST_LINE)
-         *(["--moto-process"] if args.moto_process else [])],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_first_answer(port, started)
-        api = Api(f"http://127.0.0.1:{port}")
+    options = ["--quiet", "--verbose", "--no-timers", "--poll-interval", "0.1", "--workers", str(args.workers),
+               "--log-format", "json",  # the consumer's ingestStats lines, as written (INGEST_LINE)
+               *(["--moto-process"] if args.moto_process else [])]
+    with dev_server(args.template, *options, log_prefix="legwork-bench-ingest-") as dev:
+        log_file = dev.log
+        assert log_file is not None
+        wait_for_first_answer(dev.port, dev.started)
+        api = Api(dev.base_url)
         admin = login(api, *DEMO_ADMIN)["token"]
         t0 = time.monotonic()
-        # Few set-up threads: each new courier logs in once (scrypt), which is all CPU.
-        _, couriers = prepare_couriers(api, args.couriers, admin_token=admin, threads=2)
+        _, couriers = prepare_couriers(api, args.couriers, admin_token=admin, threads=args.setup_threads)
         setup_s = time.monotonic() - t0
-        watcher = LiveWatcher(api, admin, couriers, poll=args.poll).start()
         elapsed = post_batches(api, couriers, batches=args.max_batches, size=args.batch_size, threads=args.threads,
                                interval=args.interval, seconds=args.seconds)
-        drained = wait_until(watcher.all_visible, args.drain_timeout)
+        posted = [p for c in couriers for p in c.posted]
+
+        def consumed() -> bool:  # every accepted batch stored, by the consumer's own count
+            log_file.flush()
+            with open(log_file.name, encoding="utf-8", errors="replace") as text:
+                return sum(line.get("messages", 0) - line.get("failed", 0) for line in ingest_stats(text.read())) \
+                    >= len(posted)
+
+        drained = wait_until(consumed, args.drain_timeout, interval=1.0)
         drain_s = time.monotonic() - t0 - setup_s - elapsed
-        watcher.stop()
-        tracks = read_tracks(api, admin, couriers)
+        # Then each task's latest position on GET /live is its courier's newest point (a
+        # late batch never moved a courier back), and every point is stored once.
+        watcher = LiveWatcher(api, admin, couriers)
+        on_map = wait_until(lambda: watcher.check() or watcher.all_visible(), 30, interval=1.0)
+        tracks = read_tracks(api, admin, couriers, threads=4)
         counts = account(couriers, tracks)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     log_file.seek(0)
     log_text = log_file.read()
     totals = ingest_totals(log_text)
+    stretches = lag_over_time(ingest_stats(log_text))
     durations = report_durations(log_text)
     log_file.close()
 
-    posted = [p for c in couriers for p in c.posted]
-    lags = sorted((p.visible_at - p.sent_at) * 1000 for p in posted if p.visible_at is not None)
+    lags = sorted(lag for part in stretches for lag in part)
+    api_ms = sorted(p.api_ms for p in posted)
+    slips = sorted(p.slip_s for p in posted)
     refused = sum(c.refused for c in couriers)
     points = counts["accepted"]
+    offered = args.couriers / args.interval
+    accepted_rate = len(posted) / elapsed if elapsed else 0.0
+    kept_up = accepted_rate >= 0.95 * min(offered, args.max_batches * args.couriers / max(elapsed, 1e-9)) \
+        and percentile(slips, 99) < args.interval
+    bounded = drained and lag_bounded(stretches)
     print(f"legwork GPS ingestion through the local runtime — {args.couriers} couriers, a batch of "
-          f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s, "
-          f"{args.threads} client threads, loopback, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
+          f"{args.batch_size} points every {args.interval:g} s each for {args.seconds:g} s "
+          f"(offered {offered:,.0f} POST/s), {args.threads} client threads, {args.workers} workers a function, "
+          f"loopback, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
     print(f"  set-up (users, route, tasks claimed and started through the API): {setup_s:.1f} s")
     print(f"  accepted: {len(posted)} batches, {points} points in {elapsed:.1f} s "
-          f"= {points / elapsed if elapsed else 0:.0f} points/s ({len(posted) / elapsed if elapsed else 0:.0f} POST/s); "
-          f"{refused} batches refused")
-    print(f"  drained {'' if drained else 'NOT '}within {args.drain_timeout:g} s (queue empty {drain_s:.1f} s after the last post)")
-    print(f"  lag post → visible (GET /live shows the batch's newest point; polled every {args.poll:g} s): "
-          f"p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms over {len(lags)} batches")
+          f"= {points / elapsed if elapsed else 0:.0f} points/s ({accepted_rate:.1f} POST/s); {refused} batches refused")
+    print(f"  the API: round trip p50 {percentile(api_ms, 50):.0f} ms, p99 {percentile(api_ms, 99):.0f} ms; "
+          f"batches sent late by the client p50 {percentile(slips, 50):.1f} s, p99 {percentile(slips, 99):.1f} s "
+          f"→ {'kept up with' if kept_up else 'did NOT keep up with'} the offered rate")
+    print(f"  drained {'' if drained else 'NOT '}within {args.drain_timeout:g} s (every accepted batch stored "
+          f"{drain_s:.1f} s after the last post); GET /live {'shows' if on_map else 'does NOT show'} "
+          f"each courier's newest point")
+    print(f"  lag, SQS accepted → stored and on the live map (the consumer's IngestLag, per message): "
+          f"p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms over {len(lags)} messages")
+    print("  lag over the run, p50/p99 ms by thirds: " + ", ".join(
+        f"{percentile(part, 50):.0f}/{percentile(part, 99):.0f}" for part in stretches)
+        + f" → {'bounded' if bounded else 'NOT bounded (growing)'}")
     ok = counts["accepted"] == counts["stored"] and not counts["missing"] + counts["duplicates"]
     print(f"  count check: accepted {counts['accepted']}, stored {counts['stored']}, missing {counts['missing']}, "
           f"duplicated {counts['duplicates']}, unexpected {counts['unexpected']} → {'OK' if ok else 'MISMATCH'}")

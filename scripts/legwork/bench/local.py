@@ -21,15 +21,14 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 from legwork import ROOT
+from legwork.bench import dev_server
 from legwork.bench.burst import Request, burst, summary
-from legwork.local.runtime import free_port
 from legwork.local.wait import wait_ready
 
 # Measured elsewhere on a machine like this one (FIELD-NOTES.md), for comparison.
@@ -189,16 +188,8 @@ def main(argv: list[str]) -> int:
     if not args.template.is_file():
         print(f"{args.template} does not exist: run `make merge` first", file=sys.stderr)
         return 2
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
-    env.pop("PERSIST", None)
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port),
-         "--quiet", "--no-timers", *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+    with dev_server(args.template, "--quiet", "--no-timers", *extra) as dev:
+        port, started = dev.port, dev.started
         first = wait_for_first_answer(port, started)
         ready, _ = wait_ready(f"http://127.0.0.1:{port}", timeout=120)
         ready_s = time.monotonic() - started if ready else None
@@ -224,12 +215,6 @@ def main(argv: list[str]) -> int:
             conn.close()
             reload_ms = (time.perf_counter() - t0) * 1000
         bursts = _bursts(port, token)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     print(f"legwork local runtime — {args.template.name}, {args.threads} client threads, "
           f"{args.seconds:.0f} s per endpoint, loopback, {os.cpu_count()} CPUs")
     print(f"  start → first answered GET /health: {first:.2f} s (target < 5 s)")

@@ -21,13 +21,13 @@ import gzip
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from legwork import ROOT
+from legwork.bench import dev_server
 from legwork.bench.ingest import DEMO_ADMIN, Api, login, post_batches, prepare_couriers, wait_until
 
 SITE = ROOT / "src" / "dashboard" / "site"
@@ -65,21 +65,11 @@ def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
     from legwork.bench.local import wait_for_first_answer
-    from legwork.local.runtime import free_port
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
-    env.pop("PERSIST", None)
-    log_file = tempfile.NamedTemporaryFile("w+", prefix="legwork-bench-web-", suffix=".log", delete=False)
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "legwork", "dev", "--template", str(args.template), "--port", str(port), "--quiet",
-         "--no-timers", "--poll-interval", "0.1", "--static", str(SITE)],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_first_answer(port, started)
+    with dev_server(args.template, "--quiet", "--no-timers", "--poll-interval", "0.1", "--static", str(SITE),
+                    log_prefix="legwork-bench-web-") as dev:
+        port, base = dev.port, dev.base_url
+        wait_for_first_answer(port, dev.started)
         api = Api(base)
         admin = login(api, *DEMO_ADMIN)["token"]
         t0 = time.monotonic()
@@ -133,14 +123,8 @@ def main(argv: list[str]) -> int:
             window_s = time.monotonic() - window_start
             one_track = [b for t, e, b in api_calls if e == "GET /tasks/{id}/track"]
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log_file.close()
-        os.unlink(log_file.name)
+    dev.log.close()
+    os.unlink(dev.log.name)
 
     raw = sum(assets.values())
     zipped = sum(len(gzip.compress((ROOT / "src/dashboard/site" / p.lstrip("/")).read_bytes(), 6)) for p in assets
