@@ -21,7 +21,7 @@ import pytest
 
 from legwork import ROOT
 from legwork.bench.ingest import Api, login
-from legwork.local.runtime import LocalRuntime, Options, free_port
+from tests.support.app import merged_app
 
 CHROMIUM = os.environ.get("LEGWORK_CHROMIUM", "/usr/bin/chromium")
 SITE = ROOT / "src" / "dashboard" / "site"
@@ -57,16 +57,8 @@ def browser():
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     """The merged application with its demo data, serving the dashboard beside the API."""
-    from legwork.merge import merge
-
-    template = tmp_path_factory.mktemp("webapp") / "template.yaml"
-    template.write_text(merge(ROOT).template_text(), encoding="utf-8")
-    runtime = LocalRuntime(Options(template=template, root=ROOT, port=free_port(), poll_interval=0.05,
-                                   pool_size=2, timers=False, access_log=False, static_dir=SITE))
-    runtime.start()
-    assert runtime.seeded.wait(90), "demo data was not written"
-    yield runtime
-    runtime.stop()
+    with merged_app(tmp_path_factory.mktemp("webapp"), static_dir=SITE, seed_timeout=90) as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")
