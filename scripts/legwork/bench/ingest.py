@@ -265,6 +265,20 @@ def post_batches(api: Api, couriers: list[Courier], *, batches: int, size: int, 
     return time.monotonic() - started
 
 
+def live_items(api: Api, token: str) -> list[dict] | None:
+    """Every page of GET /live (None if a page is refused)."""
+    items: list[dict] = []
+    query: dict[str, Any] = {}
+    while True:
+        status, answer = api.request("GET", "/live", token=token, query=query)
+        if status != 200:
+            return None
+        items.extend(answer["items"])
+        if not answer.get("nextCursor"):
+            return items
+        query = {"cursor": answer["nextCursor"]}
+
+
 class LiveWatcher:
     """Polls GET /live and stamps each posted batch when its newest point is the task's latest."""
 
@@ -290,11 +304,9 @@ class LiveWatcher:
             self._stop.wait(self.poll)
 
     def check(self) -> None:
-        status, answer = self.api.request("GET", "/live", token=self.token)
+        items = live_items(self.api, self.token)
         seen_at = time.monotonic()
-        if status != 200:
-            return
-        for item in answer["items"]:
+        for item in items or []:
             courier = self.by_task.get(item["taskId"])
             if courier is None or item["lastSeen"] is None:  # listed, no position yet
                 continue

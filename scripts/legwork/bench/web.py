@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from legwork import ROOT
 from legwork.bench import dev_server
-from legwork.bench.ingest import DEMO_ADMIN, Api, login, post_batches, prepare_couriers, wait_until
+from legwork.bench.ingest import DEMO_ADMIN, Api, live_items, login, post_batches, prepare_couriers, wait_until
 
 SITE = ROOT / "src" / "dashboard" / "site"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         _, couriers = prepare_couriers(api, args.tasks, admin_token=admin, threads=8)
         post_batches(api, couriers, batches=args.points, size=1, threads=8)
         manager = login(api, "manager", "legwork-demo")
-        wait_until(lambda: len([i for i in api.expect(200, "GET", "/live", token=manager["token"])["items"]
+        wait_until(lambda: len([i for i in live_items(api, manager["token"]) or []
                                 if i.get("position")]) >= args.tasks, timeout=180, interval=1.0)
         setup_s = time.monotonic() - t0
 

@@ -29,7 +29,6 @@ import hashlib
 import heapq
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable
@@ -39,10 +38,9 @@ from tracking.models import CHUNK_SPAN, POINT_PREFIX, Point, buffered_points, fo
 
 LIVE_INDEX = "liveShards"
 # The live index is spread over this many partition key values (a hash of the task), so no
-# single key takes every running task; GET /live queries them all at once. Changing it
+# single key takes every running task; GET /live reads them in turn, a page at a time. Changing it
 # strands listed tasks under shards no longer read: re-list them (LiveIndexFunction) first.
 LIVE_SHARDS = 16
-LIVE_READERS = 8  # shard queries (and item reads) of GET /live in flight at once
 LIVE_SORT_KEY = "LIVE"
 BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
@@ -426,36 +424,38 @@ class TrackingTable:
         page = page[:limit]
         return page, (page[-1].sort_key if more and page else None)
 
-    def live_items(self) -> list[dict]:
-        """Every live item listed in the `live` index (the tasks running when last written).
+    def live_page(self, *, limit: int, after: tuple[int, str | None] | None = None,
+                  ) -> tuple[list[dict], tuple[int, str | None] | None]:
+        """One page of the live items listed in the `live` index (the tasks running when
+        last written), and where the next page starts: (shard, last task id of that shard
+        read, None for the shard's start), or None after the last shard.
 
         The index holds keys only (a live item rewritten with every batch costs the index
-        nothing): its shards are queried in parallel (the client is thread-safe), then the
-        items read 100 a request.
+        nothing). Its shards are read in turn, each from where the previous page stopped,
+        until `limit` keys are found; then the items are read 100 a request.
         """
-        client = self.table.meta.client  # thread-safe, unlike the Table resource
-
-        def shard(number: int) -> list[dict]:
+        shard, last = after or (0, None)
+        keys: list[dict] = []
+        while shard < LIVE_SHARDS and len(keys) < limit:
             args: dict[str, Any] = {
                 "TableName": self.name, "IndexName": LIVE_INDEX, "KeyConditionExpression": "livePk = :live",
-                "ExpressionAttributeValues": {":live": f"LIVE#{number:02d}"},
+                "ExpressionAttributeValues": {":live": f"LIVE#{shard:02d}"}, "Limit": limit - len(keys),
             }
-            keys: list[dict] = []
-            while True:
-                response = client.query(**args)
-                keys.extend({"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", []))
-                if "LastEvaluatedKey" not in response:
-                    return keys
-                args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-        with ThreadPoolExecutor(max_workers=LIVE_READERS) as pool:
-            keys = [key for found in pool.map(shard, range(LIVE_SHARDS)) for key in found]
+            if last is not None:
+                args["ExclusiveStartKey"] = {"livePk": f"LIVE#{shard:02d}", "liveSk": last,
+                                             "pk": task_partition(last), "sk": LIVE_SORT_KEY}
+            response = self.table.meta.client.query(**args)
+            keys.extend({"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", []))
+            if "LastEvaluatedKey" in response:
+                last = response["LastEvaluatedKey"]["liveSk"]
+            else:
+                shard, last = shard + 1, None
         items: list[dict] = []
         for start in range(0, len(keys), BATCH_GET_MAX):
             items += batch_get({self.name: {"Keys": keys[start:start + BATCH_GET_MAX]}},
                                resource=self.resource)[self.name]
         # Between the two reads a task may have left the index: only items still listed count.
-        return [item for item in items if item.get("livePk")]
+        return [item for item in items if item.get("livePk")], ((shard, last) if shard < LIVE_SHARDS else None)
 
     def list_running(self, task_id: str, *, route_id: str | None, courier_id: str | None,
                      courier_name: str | None) -> None:

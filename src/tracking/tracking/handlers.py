@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from legwork_common.api import Request, Response, endpoint
 from tracking.dal import PositionsQueue, RoutesTable, TasksTable, TrackingTable
 from tracking.logic import Ingest, Settings, TrackingService, queue_lags
-from tracking.models import TrackPage
+from tracking.models import LivePage, TrackPage
 
 logger = Logger()
 metrics = Metrics()
@@ -71,9 +71,9 @@ def get_track(request: Request) -> dict:
 
 @endpoint
 def get_live(request: Request) -> dict:
-    """GET /live (admin, manager): every running task's courier, position, progress, last seen."""
+    """GET /live (admin, manager): running tasks' courier, position, progress, last seen; `?limit=&cursor=`."""
     request.require_role("admin", "manager")
-    return _service().live()
+    return _service().live(LivePage.parse(request.query))
 
 
 @logger.inject_lambda_context(clear_state=True)

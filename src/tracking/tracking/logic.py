@@ -45,7 +45,7 @@ from tracking.dal import (
     write_units,
 )
 from tracking.models import (
-    CHUNK_SPAN, Point, PoisonMessage, QueuedBatch, TrackPage, buffered_points, chunk_item, chunks, encode_cursor,
+    CHUNK_SPAN, LivePage, Point, PoisonMessage, QueuedBatch, TrackPage, buffered_points, chunk_item, chunks, encode_cursor,
     encode_points, format_utc, parse_positions,
 )
 
@@ -161,14 +161,15 @@ class TrackingService:
             return "dropped"
         return "ignored"
 
-    def live(self) -> dict:
-        """Every task in progress with its courier, latest position, progress and last seen.
+    def live(self, page: LivePage) -> dict:
+        """The tasks in progress with their courier, latest position, progress and last
+        seen, a page at a time (`nextCursor` null on the last page).
 
         A task that has not reported a position yet is listed with `position`, `lastSeen`
         and `progress` null and `distanceM` 0.
         """
         assert self.tracking is not None, "live needs the tracking table"
-        listed = self.tracking.live_items()
+        listed, after = self.tracking.live_page(limit=page.limit, after=page.after)
         statuses = self.tasks.get_many(item["taskId"] for item in listed)
         running = []
         for item in listed:
@@ -179,7 +180,8 @@ class TrackingService:
                 # Finished since its last point: out of the index, so it costs nothing next time.
                 self.tracking.drop_from_live(item["taskId"])
         running.sort(key=lambda entry: entry["taskId"])
-        return {"items": running, "count": len(running), "asOf": format_utc(self.clock())}
+        return {"items": running, "count": len(running), "asOf": format_utc(self.clock()),
+                "nextCursor": LivePage.cursor(after)}
 
 
 def _parse_when(text: str) -> datetime | None:

@@ -37,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from legwork_common.clock import utc_ms as format_utc
-from legwork_common.errors import ValidationFailed
+from legwork_common.errors import InvalidCursor, ValidationFailed
 from legwork_common.paging import cursor_parts, keyset_cursor, parse_limit
 from legwork_common.validation import json_object, number_in_range
 
@@ -47,6 +47,9 @@ POINT_PREFIX = "PT#"
 MESSAGE_VERSION = 1
 POINT_FIELDS = ("lat", "lng", "ts", "accuracy", "speed")
 TRACK_LIMIT_DEFAULT, TRACK_LIMIT_MAX = 200, 1000
+# GET /live: 1,000 running tasks a page (about 330 KB of JSON, far from Lambda's 6 MB).
+LIVE_LIMIT_DEFAULT = LIVE_LIMIT_MAX = 1000
+LIVE_SHARD_PART = "0[0-9]|1[0-5]"  # the live index's 16 shards (dal.LIVE_SHARDS)
 
 # The ranges of swagger.yaml's TrackingPointInput (a test holds them equal). A phone's
 # horizontal accuracy is metres to a few kilometres (cell towers); 100 km is no fix at all.
@@ -361,6 +364,37 @@ class TrackPage:
         limit = parse_limit(query.get("limit"), default=TRACK_LIMIT_DEFAULT, maximum=TRACK_LIMIT_MAX)
         cursor = query.get("cursor")
         return cls(limit=limit, after=decode_cursor(cursor) if cursor is not None else None)
+
+
+@dataclass(frozen=True)
+class LivePage:
+    """GET /live's query: `limit` (1..1000, 1000 by default) and `after`, where the page
+    starts: (shard, last task id read in it, or None for the shard's start).
+
+    Its cursor is `<shard 00-15>~<task id>` (`-` for a shard's start), the swagger pattern
+    `LIVE_CURSOR_PATTERN`: any cursor of that shape is a position in the listing.
+    """
+
+    limit: int
+    after: tuple[int, str | None] | None
+
+    @classmethod
+    def parse(cls, query: dict[str, str]) -> "LivePage":
+        limit = parse_limit(query.get("limit"), default=LIVE_LIMIT_DEFAULT, maximum=LIVE_LIMIT_MAX)
+        cursor = query.get("cursor")
+        if cursor is None:
+            return cls(limit=limit, after=None)
+        shard, last = cursor_parts(cursor, 2)
+        if not re.fullmatch(LIVE_SHARD_PART, shard):
+            raise InvalidCursor()
+        return cls(limit=limit, after=(int(shard), None if last == "-" else last))
+
+    @staticmethod
+    def cursor(after: tuple[int, str | None] | None) -> str | None:
+        if after is None:
+            return None
+        shard, last = after
+        return keyset_cursor(f"{shard:02d}", last if last is not None else "-")
 
 
 def encode_cursor(sort_key: str | None) -> str | None:

@@ -36,9 +36,10 @@ def follow(stream: TableStream) -> dict:
     return handlers.follow_task_changes({"Records": records}, lambda_context("legwork-dev-LiveIndexFunction"))
 
 
-def live() -> dict:
-    status, body = call(handlers.get_live, "GET", "/live", caller=MANAGER)
+def live(**query: str) -> dict:
+    status, body = call(handlers.get_live, "GET", "/live", caller=MANAGER, query=query or None)
     assert status == 200, body
+    jsonschema.validate(body, response_schema("TrackingLive"))
     return body
 
 
@@ -202,3 +203,65 @@ def test_live_across_shards_returns_every_running_task_exactly_once(put_task, se
 
     assert sorted(ids) == sorted(set(running) - set(stopped)) and len(ids) == len(set(ids))
     assert len({live_shard(t) for t in running}) >= LIVE_SHARDS // 2  # spread, not one hot key
+
+
+def test_live_pages_through_the_shards_and_returns_every_running_task_exactly_once(
+        put_task, set_status, stream, queue, now):
+    running = [put_task(status="in_progress") for _ in range(23)]
+    stopped = running[:3]
+    for task_id in running[3:8]:
+        post(task_id, points(now - timedelta(minutes=1), [(52.5, 13.4)]))
+    while messages := queue.receive():
+        consume(messages, queue)
+    follow(stream)
+    for task_id in stopped:
+        set_status(task_id, "completed")
+    follow(stream)
+
+    pages, cursor = [], None
+    while True:
+        page = live(limit="4", **({"cursor": cursor} if cursor else {}))
+        pages.append([entry["taskId"] for entry in page["items"]])
+        assert page["count"] == len(page["items"]) <= 4
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+        assert len(pages) <= 30, "the cursor never ends"
+
+    ids = [task_id for page in pages for task_id in page]
+    assert sorted(ids) == sorted(set(running) - set(stopped)) and len(ids) == len(set(ids))
+    assert len(pages) >= 5  # 20 tasks, 4 a page (a finished task read late makes a page short)
+
+
+def test_one_page_holds_up_to_a_thousand_tasks_and_says_it_is_the_last(put_task, stream):
+    running = [put_task(status="in_progress") for _ in range(3)]
+    follow(stream)
+
+    page = live()
+
+    assert sorted(e["taskId"] for e in page["items"]) == sorted(running) and page["nextCursor"] is None
+
+
+@pytest.mark.parametrize("query", [
+    {"cursor": "16~abc"}, {"cursor": "3~abc"}, {"cursor": "00"}, {"cursor": "00~a~b"}, {"cursor": "00~a b"},
+    {"limit": "0"}, {"limit": "1001"}, {"limit": "many"},
+])
+def test_a_live_page_with_a_bad_cursor_or_limit_is_a_400(tracking_stack, query):
+    status, body = call(handlers.get_live, "GET", "/live", caller=MANAGER, query=query)
+
+    assert status == 400, body
+
+
+def test_any_cursor_of_the_documented_shape_is_a_position(put_task, stream):
+    """`<shard>~<task id>` need not name a listed task: the listing continues after it."""
+    running = [put_task(status="in_progress") for _ in range(5)]
+    follow(stream)
+
+    seen = []
+    for shard in range(16):
+        seen += [e["taskId"] for e in live(cursor=f"{shard:02d}~-", limit="1000")["items"]
+                 if e["taskId"] not in seen]
+    later = live(cursor="15~zzzz")
+
+    assert sorted(seen) == sorted(running)
+    assert later["items"] == [] and later["nextCursor"] is None

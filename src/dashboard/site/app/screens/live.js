@@ -91,10 +91,19 @@ class LiveView {
     if (this.stopped) return;
     if (document.hidden) return; // nothing to watch: the visibility listener restarts it
     try {
-      const data = await this.ctx.api.get("/live");
-      if (this.stopped) return;
-      if (data.asOf) this.clockOffset = Date.parse(data.asOf) - Date.now();
-      this.apply(data.items || []);
+      // Every page of running tasks (1,000 a page), then the map is updated once.
+      const items = [];
+      let asOf = null;
+      let cursor = null;
+      do {
+        const page = await this.ctx.api.get("/live", cursor ? { cursor } : {});
+        if (this.stopped) return;
+        asOf = asOf || page.asOf;
+        items.push(...(page.items || []));
+        cursor = page.nextCursor;
+      } while (cursor);
+      if (asOf) this.clockOffset = Date.parse(asOf) - Date.now();
+      this.apply(items);
       showError(this.error, null);
       this.refreshes += 1;
       this.lastRefresh = Date.now();
