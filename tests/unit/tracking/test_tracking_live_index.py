@@ -185,19 +185,27 @@ def test_a_stream_record_that_fails_is_reported_for_retry(put_task, stream, monk
     assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
 
 
-def test_live_across_shards_returns_every_running_task_exactly_once(put_task, set_status, stream, queue, now):
-    from tracking.dal import LIVE_SHARDS, live_shard
-
-    running = [put_task(status="in_progress") for _ in range(40)]
-    stopped = running[:5]
-    for task_id in running[5:15]:  # some have reported a position, the rest not yet
+def started_then_some_stopped(put_task, set_status, stream, queue, now, *, count: int, stopped: int,
+                              reporting: int) -> tuple[list[str], list[str]]:
+    """`count` tasks started (listed on the live map), `reporting` of them with a position,
+    then the first `stopped` completed: (all started, those stopped)."""
+    running = [put_task(status="in_progress") for _ in range(count)]
+    for task_id in running[stopped:stopped + reporting]:  # some have reported a position, the rest not yet
         post(task_id, points(now - timedelta(minutes=1), [(52.5, 13.4)]))
     while messages := queue.receive():
         consume(messages, queue)
     follow(stream)
-    for task_id in stopped:
+    for task_id in running[:stopped]:
         set_status(task_id, "completed")
     follow(stream)
+    return running, running[:stopped]
+
+
+def test_live_across_shards_returns_every_running_task_exactly_once(put_task, set_status, stream, queue, now):
+    from tracking.dal import LIVE_SHARDS, live_shard
+
+    running, stopped = started_then_some_stopped(put_task, set_status, stream, queue, now,
+                                                 count=40, stopped=5, reporting=10)
 
     ids = [entry["taskId"] for entry in live()["items"]]
 
@@ -207,16 +215,8 @@ def test_live_across_shards_returns_every_running_task_exactly_once(put_task, se
 
 def test_live_pages_through_the_shards_and_returns_every_running_task_exactly_once(
         put_task, set_status, stream, queue, now):
-    running = [put_task(status="in_progress") for _ in range(23)]
-    stopped = running[:3]
-    for task_id in running[3:8]:
-        post(task_id, points(now - timedelta(minutes=1), [(52.5, 13.4)]))
-    while messages := queue.receive():
-        consume(messages, queue)
-    follow(stream)
-    for task_id in stopped:
-        set_status(task_id, "completed")
-    follow(stream)
+    running, stopped = started_then_some_stopped(put_task, set_status, stream, queue, now,
+                                                 count=23, stopped=3, reporting=5)
 
     pages, cursor = [], None
     while True:
