@@ -280,28 +280,13 @@ def live_items(api: Api, token: str) -> list[dict] | None:
 
 
 class LiveWatcher:
-    """Polls GET /live and stamps each posted batch when its newest point is the task's latest."""
+    """Reads GET /live (every page) on `check()` and stamps each posted batch visible when
+    its newest point is the task's latest position."""
 
-    def __init__(self, api: Api, token: str, couriers: list[Courier], poll: float = 0.1) -> None:
-        self.api, self.token, self.poll = api, token, poll
+    def __init__(self, api: Api, token: str, couriers: list[Courier]) -> None:
+        self.api, self.token = api, token
         self.by_task = {c.task_id: c for c in couriers}
         self._next = {c.task_id: 0 for c in couriers}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.last: dict[str, dict] = {}
-
-    def start(self) -> "LiveWatcher":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.check()
-            self._stop.wait(self.poll)
 
     def check(self) -> None:
         items = live_items(self.api, self.token)
@@ -310,7 +295,6 @@ class LiveWatcher:
             courier = self.by_task.get(item["taskId"])
             if courier is None or item["lastSeen"] is None:  # listed, no position yet
                 continue
-            self.last[item["taskId"]] = item
             with courier.lock:
                 posted = list(courier.posted)
             i = self._next[item["taskId"]]

@@ -88,8 +88,8 @@ def main(argv: list[str]) -> int:
         return 1
     if options.persist_dir is None:
         log("legwork", "data lives until Ctrl-C; PERSIST=1 keeps tables, objects and secrets across restarts")
-    # A timed wait: a signal that lands on another thread only sets a flag the main thread
-    # acts on when it next runs, and an untimed wait would never run again.
+    # A timed wait, so the main thread gets back to Python (where signal handlers run)
+    # twice a second whatever happens to the lock it waits on.
     while not stop.wait(0.5):
         pass
     log("legwork", "stopping …")
