@@ -459,8 +459,25 @@ def _origin_in_either_partition(self, origin: dict) -> None:
 _moto_cloudfront.Origin.__init__ = _origin_in_either_partition
 
 
-class DistributionProvider(ResourceProvider):
+class _CloudFrontProvider(ResourceProvider):
+    """A CloudFront resource served by moto in the emulator: deleted, as CloudFront wants,
+    with its current ETag (`get_<KIND>` then `delete_<KIND>` on the boto3 client)."""
+
+    KIND = ""  # distribution, origin_access_control, cloud_front_origin_access_identity
+
+    def delete(self, request):
+        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
+        etag = getattr(cloudfront, f"get_{self.KIND}")(Id=ident)["ETag"]
+        getattr(cloudfront, f"delete_{self.KIND}")(Id=ident, IfMatch=etag)
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
+
+    def read(self, request):
+        raise NotImplementedError
+
+
+class DistributionProvider(_CloudFrontProvider):
     TYPE = "AWS::CloudFront::Distribution"
+    KIND = "distribution"
     SCHEMA = {
         "typeName": TYPE,
         "primaryIdentifier": ["/properties/Id"],
@@ -491,17 +508,10 @@ class DistributionProvider(ResourceProvider):
         model.update(Id=ident, DomainName=answer["Distribution"]["DomainName"])
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
-    def delete(self, request):
-        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
-        cloudfront.delete_distribution(Id=ident, IfMatch=cloudfront.get_distribution(Id=ident)["ETag"])
-        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
 
-    def read(self, request):
-        raise NotImplementedError
-
-
-class OriginAccessControlProvider(ResourceProvider):
+class OriginAccessControlProvider(_CloudFrontProvider):
     TYPE = "AWS::CloudFront::OriginAccessControl"
+    KIND = "origin_access_control"
     SCHEMA = {
         "typeName": TYPE,
         "primaryIdentifier": ["/properties/Id"],
@@ -524,17 +534,10 @@ class OriginAccessControlProvider(ResourceProvider):
         model["Id"] = ident
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
-    def delete(self, request):
-        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
-        cloudfront.delete_origin_access_control(Id=ident, IfMatch=cloudfront.get_origin_access_control(Id=ident)["ETag"])
-        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
 
-    def read(self, request):
-        raise NotImplementedError
-
-
-class OriginAccessIdentityProvider(ResourceProvider):
+class OriginAccessIdentityProvider(_CloudFrontProvider):
     TYPE = "AWS::CloudFront::CloudFrontOriginAccessIdentity"
+    KIND = "cloud_front_origin_access_identity"
     SCHEMA = {
         "typeName": TYPE,
         "primaryIdentifier": ["/properties/Id"],
@@ -554,15 +557,6 @@ class OriginAccessIdentityProvider(ResourceProvider):
 
     def update(self, request):
         raise NotImplementedError("an origin access identity's comment cannot be changed here (no update in the emulator)")
-
-    def delete(self, request):
-        cloudfront, ident = request.aws_client_factory.cloudfront, request.desired_state["Id"]
-        etag = cloudfront.get_cloud_front_origin_access_identity(Id=ident)["ETag"]
-        cloudfront.delete_cloud_front_origin_access_identity(Id=ident, IfMatch=etag)
-        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=request.desired_state)
-
-    def read(self, request):
-        raise NotImplementedError
 
 
 _OWN_PROVIDERS = {DashboardProvider.TYPE: DashboardProvider, "AWS::Lambda::Alias": AliasProvider,
