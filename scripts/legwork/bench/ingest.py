@@ -359,10 +359,10 @@ def ingest_stats(log_text: str) -> list[dict]:
     return found
 
 
-def ingest_totals(log_text: str) -> dict[str, float]:
-    """Sum the consumer's `ingestStats` log lines (their numbers); `invocations` counts the lines."""
+def ingest_totals(lines: list[dict]) -> dict[str, float]:
+    """Sum the consumer's `ingestStats` lines (their numbers); `invocations` counts the lines."""
     totals: dict[str, float] = {"invocations": 0}
-    for stats in ingest_stats(log_text):
+    for stats in lines:
         totals["invocations"] += 1
         for key, value in stats.items():
             if isinstance(value, (int, float)):
@@ -542,8 +542,9 @@ def main(argv: list[str]) -> int:
         counts = account(couriers, tracks)
     log_file.seek(0)
     log_text = log_file.read()
-    totals = ingest_totals(log_text)
-    stretches = lag_over_time(ingest_stats(log_text))
+    consumer_lines = ingest_stats(log_text)
+    totals = ingest_totals(consumer_lines)
+    stretches = lag_over_time(consumer_lines)
     durations = report_durations(log_text)
     log_file.close()
 
